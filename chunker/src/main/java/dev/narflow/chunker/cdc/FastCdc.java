@@ -103,7 +103,7 @@ public final class FastCdc {
   public Cut cut(byte[] data, int offset, int length) {
     Objects.checkFromIndexSize(offset, length, data.length);
     long[] hash = new long[1];
-    int cutLength = cut(data, offset, length, hash);
+    int cutLength = findCut(data, offset, length, hash);
     return new Cut(cutLength, hash[0]);
   }
 
@@ -121,7 +121,7 @@ public final class FastCdc {
    * The cut kernel: returns the chunk length and stores the hash in {@code hashOut[0]} (two results
    * without an allocation, for the streaming chunker's hot path). Bounds must be checked already.
    */
-  int cut(byte[] data, int offset, int length, long[] hashOut) {
+  int findCut(byte[] data, int offset, int length, long[] hashOut) {
     int minSize = params.minSize();
     if (length <= minSize) {
       hashOut[0] = 0;

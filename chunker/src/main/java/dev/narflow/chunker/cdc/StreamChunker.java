@@ -42,8 +42,8 @@ public final class StreamChunker {
 
   /**
    * A chunker with a buffer of {@code maxSize + readSize} bytes. A larger {@code readSize} means
-   * fewer, larger reads and less copying; {@code maxSize} (the default) keeps copying to under half
-   * a byte per byte in practice.
+   * fewer, larger reads and less copying (under {@code maxSize / readSize} bytes copied per byte
+   * consumed); {@code maxSize}, the default, copies well under one byte per byte.
    */
   public StreamChunker(FastCdc cdc, InputStream in, int readSize) {
     this.cdc = Objects.requireNonNull(cdc, "cdc");
@@ -66,7 +66,7 @@ public final class StreamChunker {
     fill();
     int available = end - start;
     if (available == 0) return null;
-    int length = cdc.cut(buffer, start, available, hashOut);
+    int length = cdc.findCut(buffer, start, available, hashOut);
     view.set(buffer, start, length, hashOut[0], streamOffset);
     start += length;
     streamOffset += length;

@@ -107,7 +107,7 @@ class StreamChunkerTest {
   void propertyStreamEqualsArrayEqualsByteAtATime() throws IOException {
     long master = System.nanoTime();
     Random seeds = new Random(master);
-    for (int round = 0; round < 300; round++) {
+    for (int round = 0; round < 1000; round++) {
       long seed = seeds.nextLong();
       try {
         checkOneRandomCase(seed);

@@ -51,6 +51,7 @@ public final class DirectoryBuilder {
     };
   }
 
+  /** Adds a subdirectory entry as it is (its name, digest and size). */
   public DirectoryBuilder add(DirectoryNode node) {
     Directories.checkName(node.getName(), "directory");
     Directories.checkDigest(node.getDigest(), node.getName(), "directory");
@@ -61,6 +62,7 @@ public final class DirectoryBuilder {
     return this;
   }
 
+  /** Adds a file entry as it is. */
   public DirectoryBuilder add(FileNode node) {
     Directories.checkName(node.getName(), "file");
     Directories.checkDigest(node.getDigest(), node.getName(), "file");
@@ -70,6 +72,7 @@ public final class DirectoryBuilder {
     return this;
   }
 
+  /** Adds a symlink entry as it is. */
   public DirectoryBuilder add(SymlinkNode node) {
     Directories.checkName(node.getName(), "symlink");
     Directories.checkSymlinkTarget(node.getTarget(), node.getName());

@@ -1,0 +1,99 @@
+package dev.narflow.topics.kafka;
+
+import dev.narflow.topics.castore.B3Digest;
+import dev.narflow.topics.castore.BlobStats;
+import dev.narflow.topics.castore.Directories;
+import dev.narflow.topics.castore.v1.Directory;
+import dev.narflow.topics.castore.v1.StatBlobResponse;
+import dev.narflow.topics.castore.v1.Node;
+import dev.narflow.topics.store.v1.NARInfo;
+import dev.narflow.topics.store.v1.PathInfo;
+import dev.narflow.topics.v1.IndexRecord;
+
+/** Building narflow.index records and checking that a key and its value belong together. */
+public final class IndexRecords {
+  private IndexRecords() {}
+
+  public static IndexRecord of(Directory directory) {
+    return IndexRecord.newBuilder().setDirectory(directory).build();
+  }
+
+  public static IndexRecord of(StatBlobResponse blob) {
+    return IndexRecord.newBuilder().setBlob(blob).build();
+  }
+
+  public static IndexRecord of(PathInfo pathInfo) {
+    return IndexRecord.newBuilder().setPathInfo(pathInfo).build();
+  }
+
+  /** The key a Directory is stored under: {@code D} + its digest. */
+  public static IndexKey keyOf(Directory directory) {
+    return IndexKey.directory(Directories.digest(directory));
+  }
+
+  /** The record kind an index key calls for. */
+  public static IndexRecord.RecordCase recordCaseOf(IndexKey.Type type) {
+    return switch (type) {
+      case DIRECTORY -> IndexRecord.RecordCase.DIRECTORY;
+      case BLOB -> IndexRecord.RecordCase.BLOB;
+      case PATH_INFO -> IndexRecord.RecordCase.PATH_INFO;
+    };
+  }
+
+  /**
+   * Checks that {@code record} is what {@code key} says: the matching kind; for a Directory also
+   * that it is valid and hashes to the key's digest; for a blob that its chunk list is well
+   * formed; for a PathInfo that it has a root node, 20-byte references, a NARInfo with a
+   * 32-byte NAR hash and one reference name per reference. (Whether the root node's name is the
+   * key's store path needs nixbase32, which lives with the store path code.) Returns
+   * {@code record}.
+   *
+   * @throws IllegalArgumentException naming the key and what does not match
+   */
+  public static IndexRecord verify(IndexKey key, IndexRecord record) {
+    if (record == null) throw new IllegalArgumentException("index record " + key + " has no value");
+    IndexRecord.RecordCase expected = recordCaseOf(key.type());
+    if (record.getRecordCase() != expected) {
+      throw new IllegalArgumentException("index record " + key + " holds " + record.getRecordCase()
+          + ", but its key calls for " + expected);
+    }
+    try {
+      switch (record.getRecordCase()) {
+        case DIRECTORY -> {
+          Directory d = Directories.validate(record.getDirectory());
+          B3Digest actual = Directories.digest(d);
+          if (!actual.equals(key.b3Digest())) {
+            throw new IllegalArgumentException("Directory hashes to " + actual.hex());
+          }
+        }
+        case BLOB -> BlobStats.validate(record.getBlob());
+        default -> checkPathInfo(record.getPathInfo());
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("index record " + key + ": " + e.getMessage(), e);
+    }
+    return record;
+  }
+
+  private static void checkPathInfo(PathInfo info) {
+    if (info.getNode().getNodeCase() == Node.NodeCase.NODE_NOT_SET) {
+      throw new IllegalArgumentException("PathInfo has no root node");
+    }
+    for (int i = 0; i < info.getReferencesCount(); i++) {
+      int length = info.getReferences(i).size();
+      if (length != StorePathKey.SIZE) {
+        throw new IllegalArgumentException(
+            "PathInfo reference #" + i + " must be " + StorePathKey.SIZE + " bytes, got " + length);
+      }
+    }
+    if (!info.hasNarinfo()) throw new IllegalArgumentException("PathInfo has no narinfo");
+    NARInfo narinfo = info.getNarinfo();
+    if (narinfo.getNarSha256().size() != 32) {
+      throw new IllegalArgumentException("PathInfo nar_sha256 must be 32 bytes, got " + narinfo.getNarSha256().size());
+    }
+    if (narinfo.getReferenceNamesCount() != info.getReferencesCount()) {
+      throw new IllegalArgumentException("PathInfo has " + info.getReferencesCount() + " references but "
+          + narinfo.getReferenceNamesCount() + " reference names");
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package dev.narflow.topics.kafka;
+
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * The key of narflow.requests, narflow.work and narflow.failures: the raw 20-byte digest of a
+ * store path (the part of {@code /nix/store/<digest>-<name>} before the dash, nixbase32-decoded).
+ * Keying by it sends every request for one path to one partition, in order. Immutable.
+ */
+public final class StorePathKey implements Comparable<StorePathKey> {
+  /** Length of a store path digest in bytes. */
+  public static final int SIZE = 20;
+
+  private final byte[] digest;
+
+  private StorePathKey(byte[] digest) {
+    this.digest = digest;
+  }
+
+  /** Copies {@code digest}, which must be exactly 20 bytes. */
+  public static StorePathKey of(byte[] digest) {
+    return new StorePathKey(checkLength(digest).clone());
+  }
+
+  /** Parses a record key; the same as {@link #of}, named for symmetry with {@link #toBytes}. */
+  public static StorePathKey parse(byte[] key) {
+    return of(key);
+  }
+
+  static byte[] checkLength(byte[] digest) {
+    if (digest == null) throw new IllegalArgumentException("store path digest is null");
+    if (digest.length != SIZE) {
+      throw new IllegalArgumentException("store path digest must be " + SIZE + " bytes, got " + digest.length);
+    }
+    return digest;
+  }
+
+  /** The record key bytes (a copy of the digest). */
+  public byte[] toBytes() {
+    return digest.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof StorePathKey other && Arrays.equals(digest, other.digest);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(digest);
+  }
+
+  @Override
+  public int compareTo(StorePathKey o) {
+    return Arrays.compareUnsigned(digest, o.digest);
+  }
+
+  /** Hex of the digest (not nixbase32, which lives with the store path code). */
+  @Override
+  public String toString() {
+    return HexFormat.of().formatHex(digest);
+  }
+}

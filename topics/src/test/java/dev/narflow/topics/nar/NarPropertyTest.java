@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /** Random trees: write → read gives the tree back, and read → write gives the same bytes. */
 class NarPropertyTest {
-  private static final int CASES = 400;
+  private static final int CASES = 1000;
 
   @Test
   void randomTreesRoundTrip() throws Exception {
@@ -38,7 +38,7 @@ class NarPropertyTest {
     String mix = files + " files, " + executables + " executable, " + empties + " empty, " + symlinks
         + " symlinks, " + directories + " directories";
     org.junit.jupiter.api.Assertions.assertTrue(
-        files > 100 && executables > 20 && empties > 20 && symlinks > 100 && directories > 100, mix);
+        files > 1000 && executables > 500 && empties > 100 && symlinks > 1000 && directories > 1000, mix);
   }
 
   private static NarTrees.Node randomNode(Random r, int depth, int maxDepth) {

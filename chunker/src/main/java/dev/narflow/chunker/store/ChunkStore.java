@@ -1,0 +1,76 @@
+package dev.narflow.chunker.store;
+
+import dev.narflow.topics.castore.B3Digest;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Content-addressed storage of chunks and blob indexes in snix's object-store layout (see {@link
+ * StoreLayout}). Chunks are addressed by the BLAKE3 digest of their raw bytes, stored compressed,
+ * and verified against that digest on every read: a reader gets the right bytes or an exception,
+ * never wrong bytes. Nothing is ever overwritten.
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface ChunkStore extends Closeable {
+
+  /**
+   * Stores a chunk unless it is already stored. Skips compression and the upload when the chunk is
+   * known or present.
+   *
+   * @param digest BLAKE3 of {@code data[off, off+len)}; checked before anything is written
+   * @return true if this call stored the chunk, false if it was already there
+   * @throws IllegalArgumentException if {@code digest} is not the BLAKE3 of the data
+   */
+  boolean putChunk(B3Digest digest, byte[] data, int off, int len) throws IOException;
+
+  default boolean putChunk(B3Digest digest, byte[] data) throws IOException {
+    return putChunk(digest, data, 0, data.length);
+  }
+
+  /**
+   * The raw bytes of a chunk, whose size the caller knows (from the blob's {@code ChunkMeta}, or
+   * the file size for a single-chunk blob).
+   *
+   * @throws ChunkNotFoundException if there is no such chunk
+   * @throws CorruptChunkException if the stored object does not decode to {@code size} bytes whose
+   *     BLAKE3 is {@code digest}
+   */
+  byte[] getChunk(B3Digest digest, int size) throws IOException;
+
+  boolean hasChunk(B3Digest digest) throws IOException;
+
+  /** The stored (compressed) object of a chunk, or empty if there is none. */
+  Optional<ObjectStat> statChunk(B3Digest digest) throws IOException;
+
+  /**
+   * Stores the encoded {@code StatBlobResponse} of a multi-chunk blob unless one is already
+   * stored.
+   *
+   * @return true if this call stored it
+   */
+  boolean putBlobIndex(B3Digest blobDigest, byte[] encodedStatBlobResponse) throws IOException;
+
+  /**
+   * The encoded {@code StatBlobResponse} of a blob, or empty if it has none (a blob of a single
+   * chunk has none: its only chunk has the blob's digest).
+   */
+  Optional<byte[]> getBlobIndex(B3Digest blobDigest) throws IOException;
+
+  boolean hasBlobIndex(B3Digest blobDigest) throws IOException;
+
+  /** Where the objects are, for messages and logs. */
+  String location();
+
+  /** A store in a local directory (created if missing) with default settings. */
+  static ChunkStore localDirectory(Path root) throws IOException {
+    return LayoutChunkStore.builder(LocalDirectoryBackend.open(root)).build();
+  }
+
+  /** A store in an S3 bucket with default settings; see {@link S3Backend#open}. */
+  static ChunkStore s3(S3Config config) throws IOException {
+    return LayoutChunkStore.builder(S3Backend.open(config)).build();
+  }
+}

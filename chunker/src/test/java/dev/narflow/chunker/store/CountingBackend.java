@@ -1,0 +1,51 @@
+package dev.narflow.chunker.store;
+
+import java.io.IOException;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Passes every call through to a real backend, counting them. */
+final class CountingBackend implements ObjectBackend {
+  final ObjectBackend delegate;
+  final AtomicInteger puts = new AtomicInteger();
+  final AtomicInteger gets = new AtomicInteger();
+  final AtomicInteger lookups = new AtomicInteger(); // exists and stat
+
+  CountingBackend(ObjectBackend delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public boolean putIfAbsent(String key, byte[] data, int off, int len) throws IOException {
+    puts.incrementAndGet();
+    return delegate.putIfAbsent(key, data, off, len);
+  }
+
+  @Override
+  public Optional<byte[]> get(String key, int maxBytes) throws IOException {
+    gets.incrementAndGet();
+    return delegate.get(key, maxBytes);
+  }
+
+  @Override
+  public Optional<ObjectStat> stat(String key) throws IOException {
+    lookups.incrementAndGet();
+    return delegate.stat(key);
+  }
+
+  @Override
+  public boolean exists(String key) throws IOException {
+    lookups.incrementAndGet();
+    return delegate.exists(key);
+  }
+
+  @Override
+  public String location() {
+    return delegate.location();
+  }
+
+  @Override
+  public void close() throws IOException {
+    delegate.close();
+  }
+}

@@ -22,14 +22,12 @@ import org.bouncycastle.crypto.io.DigestOutputStream;
  */
 public final class Directories {
   /** Longest entry name, in bytes (as Nix and snix). */
-  public static final int MAX_NAME_BYTES = 255;
+  public static final int MAX_NAME_BYTES = Names.MAX_NAME_BYTES;
   /** Longest symlink target, in bytes (as Nix and snix). */
-  public static final int MAX_SYMLINK_TARGET_BYTES = 4095;
+  public static final int MAX_SYMLINK_TARGET_BYTES = Names.MAX_TARGET_BYTES;
   /** The order of entry names: bytewise, unsigned. */
   public static final Comparator<ByteString> NAME_ORDER = ByteString.unsignedLexicographicalComparator();
 
-  private static final ByteString DOT = ByteString.copyFromUtf8(".");
-  private static final ByteString DOT_DOT = ByteString.copyFromUtf8("..");
 
   private Directories() {}
 
@@ -139,33 +137,26 @@ public final class Directories {
    * @param kind what the entry is (directory, file, symlink), for the message
    */
   public static void checkName(ByteString name, String kind) {
-    if (name.isEmpty()) throw InvalidDirectoryException.forEntry(name, kind, "name is empty");
-    if (name.equals(DOT) || name.equals(DOT_DOT)) {
-      throw InvalidDirectoryException.forEntry(name, kind, "name is '.' or '..'");
-    }
-    if (name.size() > MAX_NAME_BYTES) {
-      throw InvalidDirectoryException.forEntry(
-          name, kind, "name is " + name.size() + " bytes, more than " + MAX_NAME_BYTES);
-    }
-    for (int i = 0; i < name.size(); i++) {
-      byte b = name.byteAt(i);
-      if (b == '/') throw InvalidDirectoryException.forEntry(name, kind, "name contains '/'");
-      if (b == 0) throw InvalidDirectoryException.forEntry(name, kind, "name contains NUL");
-    }
+    Names.Violation violation = Names.checkName(name);
+    if (violation == null) return;
+    throw InvalidDirectoryException.forEntry(name, kind, switch (violation) {
+      case EMPTY -> "name is empty";
+      case DOT -> "name is '.' or '..'";
+      case TOO_LONG -> "name is " + name.size() + " bytes, more than " + MAX_NAME_BYTES;
+      case SLASH -> "name contains '/'";
+      case NUL -> "name contains NUL";
+    });
   }
 
   /** Checks a symlink target: non-empty, no NUL, at most 4095 bytes. */
   public static void checkSymlinkTarget(ByteString target, ByteString name) {
-    if (target.isEmpty()) throw InvalidDirectoryException.forEntry(name, "symlink", "target is empty");
-    if (target.size() > MAX_SYMLINK_TARGET_BYTES) {
-      throw InvalidDirectoryException.forEntry(name, "symlink",
-          "target is " + target.size() + " bytes, more than " + MAX_SYMLINK_TARGET_BYTES);
-    }
-    for (int i = 0; i < target.size(); i++) {
-      if (target.byteAt(i) == 0) {
-        throw InvalidDirectoryException.forEntry(name, "symlink", "target contains NUL");
-      }
-    }
+    Names.Violation violation = Names.checkTarget(target);
+    if (violation == null) return;
+    throw InvalidDirectoryException.forEntry(name, "symlink", switch (violation) {
+      case EMPTY -> "target is empty";
+      case TOO_LONG -> "target is " + target.size() + " bytes, more than " + MAX_SYMLINK_TARGET_BYTES;
+      default -> "target contains NUL";
+    });
   }
 
   static void checkDigest(ByteString digest, ByteString name, String kind) {

@@ -1,6 +1,7 @@
 package dev.narflow.topics.nar;
 
 import com.google.protobuf.ByteString;
+import dev.narflow.topics.castore.Names;
 import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 
@@ -15,9 +16,9 @@ import java.util.Comparator;
  */
 public final class Nar {
   /** Longest entry name, in bytes (NAME_MAX). */
-  public static final int MAX_NAME_LENGTH = 255;
+  public static final int MAX_NAME_LENGTH = Names.MAX_NAME_BYTES;
   /** Longest symlink target, in bytes (PATH_MAX - 1). */
-  public static final int MAX_TARGET_LENGTH = 4095;
+  public static final int MAX_TARGET_LENGTH = Names.MAX_TARGET_BYTES;
   /** Deepest node: the number of names in its path (the root has none). */
   public static final int MAX_DEPTH = 256;
 
@@ -28,33 +29,26 @@ public final class Nar {
 
   /** Why {@code name} cannot be a directory entry's name, or null when it can. */
   static String nameProblem(ByteString name) {
-    int n = name.size();
-    if (n == 0) return "invalid entry name '' (empty)";
-    if (n > MAX_NAME_LENGTH) {
-      return "invalid entry name of " + n + " bytes (longer than " + MAX_NAME_LENGTH + ")";
-    }
-    if (name.byteAt(0) == '.' && (n == 1 || (n == 2 && name.byteAt(1) == '.'))) {
-      return "invalid entry name '" + render(name) + "'";
-    }
-    for (int i = 0; i < n; i++) {
-      byte b = name.byteAt(i);
-      if (b == '/') return "invalid entry name '" + render(name) + "' (contains '/')";
-      if (b == 0) return "invalid entry name '" + render(name) + "' (contains NUL)";
-    }
-    return null;
+    Names.Violation violation = Names.checkName(name);
+    if (violation == null) return null;
+    return switch (violation) {
+      case EMPTY -> "invalid entry name '' (empty)";
+      case TOO_LONG -> "invalid entry name of " + name.size() + " bytes (longer than " + MAX_NAME_LENGTH + ")";
+      case DOT -> "invalid entry name '" + render(name) + "'";
+      case SLASH -> "invalid entry name '" + render(name) + "' (contains '/')";
+      case NUL -> "invalid entry name '" + render(name) + "' (contains NUL)";
+    };
   }
 
   /** Why {@code target} cannot be a symlink's target, or null when it can. */
   static String targetProblem(ByteString target) {
-    int n = target.size();
-    if (n == 0) return "invalid symlink target '' (empty)";
-    if (n > MAX_TARGET_LENGTH) {
-      return "invalid symlink target of " + n + " bytes (longer than " + MAX_TARGET_LENGTH + ")";
-    }
-    for (int i = 0; i < n; i++) {
-      if (target.byteAt(i) == 0) return "invalid symlink target '" + render(target) + "' (contains NUL)";
-    }
-    return null;
+    Names.Violation violation = Names.checkTarget(target);
+    if (violation == null) return null;
+    return switch (violation) {
+      case EMPTY -> "invalid symlink target '' (empty)";
+      case TOO_LONG -> "invalid symlink target of " + target.size() + " bytes (longer than " + MAX_TARGET_LENGTH + ")";
+      default -> "invalid symlink target '" + render(target) + "' (contains NUL)";
+    };
   }
 
   /** Why {@code name} cannot follow {@code previous} in a directory, or null when it can. */

@@ -31,6 +31,16 @@ public interface ChunkStore extends Closeable {
   }
 
   /**
+   * Stores a chunk by its content: computes its BLAKE3 digest and stores it unless it is already
+   * stored. For writers that have not hashed the chunk yet; the digest is computed once, here,
+   * instead of once by the caller and again by {@link #putChunk(B3Digest, byte[], int, int)}'s
+   * check.
+   *
+   * @return the digest, whether this call wrote the chunk, and how many bytes it wrote
+   */
+  PutChunkResult putChunk(byte[] data, int off, int len) throws IOException;
+
+  /**
    * The raw bytes of a chunk, whose size the caller knows (from the blob's {@code ChunkMeta}, or
    * the file size for a single-chunk blob).
    *

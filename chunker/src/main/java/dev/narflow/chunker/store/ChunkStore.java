@@ -71,6 +71,14 @@ public interface ChunkStore extends Closeable {
 
   boolean hasBlobIndex(B3Digest blobDigest) throws IOException;
 
+  /**
+   * Returns once everything this store has put so far is durable: the point after which a writer
+   * may publish metadata that refers to the chunks (see {@code NarImporter}). Backends that make
+   * each put durable before it returns (S3; a local directory with fsync on every put) have
+   * nothing left to do.
+   */
+  default void flush() throws IOException {}
+
   /** Where the objects are, for messages and logs. */
   String location();
 

@@ -12,8 +12,8 @@ import java.util.concurrent.Executor;
 
 /**
  * Fetches the chunks of a sequence of blob slices in order, ahead of the reader and in parallel,
- * within a bound: at most {@code maxChunksAhead} chunks and (but for a single oversized one) {@code
- * maxBytesAhead} bytes fetched or being fetched and not yet taken. A renderer feeds it the files of
+ * within a bound: besides the chunk the reader waits for or holds, at most {@code maxChunksAhead}
+ * chunks and (but for a single oversized one) {@code maxBytesAhead} bytes fetched or being fetched. A renderer feeds it the files of
  * a whole NAR in render order, so that many small files cost parallel round trips, not one each in
  * turn.
  *

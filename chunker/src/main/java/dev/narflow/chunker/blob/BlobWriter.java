@@ -130,17 +130,27 @@ public final class BlobWriter implements Closeable {
       return storeChunk(data, 0, length).thenApply(BlobWriter::singleChunkBlob);
     }
     MultiChunkBlob blob = new MultiChunkBlob();
-    for (int off = 0, cut = first.length(); off < length; off += cut) {
-      if (off > 0) cut = cdc.cut(data, off, length - off).length();
-      blob.add(data, off, cut);
+    try {
+      for (int off = 0, cut = first.length(); off < length; off += cut) {
+        if (off > 0) cut = cdc.cut(data, off, length - off).length();
+        blob.add(data, off, cut);
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      blob.settle();
+      throw e;
     }
     return blob.finish();
   }
 
   private CompletableFuture<BlobResult> writeStreaming(StreamChunker chunker) throws IOException {
     MultiChunkBlob blob = new MultiChunkBlob();
-    for (ChunkView chunk; (chunk = chunker.next()) != null; ) {
-      blob.add(chunk.array(), chunk.offset(), chunk.length());
+    try {
+      for (ChunkView chunk; (chunk = chunker.next()) != null; ) {
+        blob.add(chunk.array(), chunk.offset(), chunk.length());
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      blob.settle(); // e.g. the contents ended early: no chunk of this blob is still being stored
+      throw e;
     }
     return blob.finish();
   }
@@ -165,6 +175,17 @@ public final class BlobWriter implements Closeable {
       hasher.update(data, off, len);
       size += len;
       chunks.add(storeChunk(data, off, len));
+    }
+
+    /** Waits for the chunks handed out so far, whatever their outcome. */
+    void settle() {
+      for (CompletableFuture<StoredChunk> chunk : chunks) {
+        try {
+          chunk.join();
+        } catch (RuntimeException ignored) {
+          // the blob fails anyway, with the error that stopped it
+        }
+      }
     }
 
     CompletableFuture<BlobResult> finish() throws IOException {

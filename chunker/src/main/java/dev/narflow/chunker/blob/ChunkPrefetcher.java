@@ -137,7 +137,7 @@ public final class ChunkPrefetcher implements Closeable {
   }
 
   private PendingSlice resolve(BlobSlice slice) {
-    if (slice.size() <= window.singleChunkUpTo()) {
+    if (slice.size() <= Math.min(window.singleChunkUpTo(), Integer.MAX_VALUE)) {
       BlobChunk whole = new BlobChunk(slice.digest(), 0, slice.digest(), (int) slice.size());
       return new PendingSlice(slice, true, CompletableFuture.completedFuture(List.of(whole)));
     }

@@ -10,6 +10,7 @@ import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.chunker.store.LocalDirectoryBackend;
 import dev.narflow.chunker.testing.CountingChunkStore;
+import dev.narflow.chunker.testing.SyntheticNar;
 import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.castore.CastoreFixtures;
 import dev.narflow.topics.castore.Directories;
@@ -106,6 +107,32 @@ class NarFixturesImportTest {
             () -> importer.importNar(new ByteArrayInputStream(nar)), fixture.toString());
         assertTrue(e.getMessage() != null && !e.getMessage().isEmpty());
       }
+    }
+  }
+
+  @Test
+  void aTruncatedNarFailsAfterItsChunkWritesSettle() throws Exception {
+    try (CountingChunkStore store = new CountingChunkStore(store("t"));
+        NarImporter importer = NarImporter.builder(store).parallelism(2).build()) {
+      SyntheticNar nar = SyntheticNar.singleFile(6 << 20, 9);
+      java.io.InputStream truncated = new java.io.FilterInputStream(nar) {
+        long left = 5 << 20;
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          if (left == 0) return -1;
+          int n = super.read(b, off, (int) Math.min(len, left));
+          if (n > 0) left -= n;
+          return n;
+        }
+      };
+      NarFormatException e = assertThrows(NarFormatException.class, () -> importer.importNar(truncated));
+      assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+      int puts = store.puts.get();
+      assertTrue(puts > 5, "chunks were being stored: " + puts);
+      Thread.sleep(100);
+      assertEquals(puts, store.puts.get(), "no chunk is stored after the import failed");
+      assertEquals(0, store.flushes.get(), "a failed import claims no durability");
     }
   }
 

@@ -16,6 +16,7 @@ public class CountingChunkStore implements ChunkStore {
   public final List<B3Digest> chunkGets = new CopyOnWriteArrayList<>();
   public final List<B3Digest> indexGets = new CopyOnWriteArrayList<>();
   public final AtomicInteger flushes = new AtomicInteger();
+  public final AtomicInteger puts = new AtomicInteger();
 
   public CountingChunkStore(ChunkStore delegate) {
     this.delegate = delegate;
@@ -33,6 +34,7 @@ public class CountingChunkStore implements ChunkStore {
 
   @Override
   public PutChunkResult putChunk(byte[] data, int off, int len) throws IOException {
+    puts.incrementAndGet();
     return delegate.putChunk(data, off, len);
   }
 

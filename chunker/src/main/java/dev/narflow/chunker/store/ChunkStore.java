@@ -31,6 +31,16 @@ public interface ChunkStore extends Closeable {
   }
 
   /**
+   * Stores a chunk by its content: computes its BLAKE3 digest and stores it unless it is already
+   * stored. For writers that have not hashed the chunk yet; the digest is computed once, here,
+   * instead of once by the caller and again by {@link #putChunk(B3Digest, byte[], int, int)}'s
+   * check.
+   *
+   * @return the digest, whether this call wrote the chunk, and how many bytes it wrote
+   */
+  PutChunkResult putChunk(byte[] data, int off, int len) throws IOException;
+
+  /**
    * The raw bytes of a chunk, whose size the caller knows (from the blob's {@code ChunkMeta}, or
    * the file size for a single-chunk blob).
    *
@@ -60,6 +70,14 @@ public interface ChunkStore extends Closeable {
   Optional<byte[]> getBlobIndex(B3Digest blobDigest) throws IOException;
 
   boolean hasBlobIndex(B3Digest blobDigest) throws IOException;
+
+  /**
+   * Returns once everything this store has put so far is durable: the point after which a writer
+   * may publish metadata that refers to the chunks (see {@code NarImporter}). Backends that make
+   * each put durable before it returns (S3; a local directory with fsync on every put) have
+   * nothing left to do.
+   */
+  default void flush() throws IOException {}
 
   /** Where the objects are, for messages and logs. */
   String location();

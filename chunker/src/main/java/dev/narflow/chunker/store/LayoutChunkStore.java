@@ -69,6 +69,25 @@ public final class LayoutChunkStore implements ChunkStore {
   }
 
   @Override
+  public PutChunkResult putChunk(byte[] data, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, data.length);
+    checkChunkSize(len);
+    B3Digest digest = Blake3.hash(data, off, len);
+    if (known.contains(digest)) {
+      return new PutChunkResult(digest, false, 0);
+    }
+    String key = StoreLayout.chunkKey(digest);
+    if (backend.exists(key)) {
+      known.add(digest);
+      return new PutChunkResult(digest, false, 0);
+    }
+    byte[] frame = codec.compress(data, off, len);
+    boolean stored = backend.putIfAbsent(key, frame, 0, frame.length);
+    known.add(digest);
+    return new PutChunkResult(digest, stored, stored ? frame.length : 0);
+  }
+
+  @Override
   public byte[] getChunk(B3Digest digest, int size) throws IOException {
     Objects.requireNonNull(digest, "digest");
     checkChunkSize(size);

@@ -33,7 +33,11 @@ import java.util.regex.Pattern;
  * the file's data and its directory entry are on stable storage ({@code fdatasync} of the
  * temporary file before linking, {@code fsync} of the directory after), so a crash can neither
  * lose an acknowledged object nor leave an empty file under its name (which writers would then
- * skip forever). Turning it off trades that for speed, for tests and throw-away stores.
+ * skip forever). Turning it off trades that for speed, for tests and throw-away stores. Measured
+ * on a 2-core VM (ext4 on virtio): the two syncs add about 0.3 ms to a 256 KiB object, about 20%
+ * of a single-threaded NAR import and within the noise with two import threads, where they overlap
+ * with hashing and compression; so puts stay individually durable and {@link ChunkStore#flush()}
+ * has nothing to do.
  *
  * <p>Temporary files are named {@code .<key name>.tmp-<random>}; any left by a crash can be
  * deleted. Keys are restricted to {@code [A-Za-z0-9_-]} segments (plus inner dots) separated by

@@ -94,6 +94,28 @@ abstract class ChunkStoreContract {
   }
 
   @Test
+  void putByContentHashesOnceAndReportsWhatItWrote() throws Exception {
+    byte[] data = chunk(200_000);
+    byte[] padded = new byte[data.length + 20];
+    System.arraycopy(data, 0, padded, 7, data.length);
+
+    PutChunkResult first = store.putChunk(padded, 7, data.length);
+    assertEquals(Blake3.hash(data), first.digest());
+    assertTrue(first.written());
+    assertEquals(store.statChunk(first.digest()).orElseThrow().size(), first.storedSize());
+    assertTrue(first.storedSize() < data.length, "compressed: " + first.storedSize());
+    assertArrayEquals(data, store.getChunk(first.digest(), data.length));
+
+    PutChunkResult again = store.putChunk(data, 0, data.length);
+    assertEquals(new PutChunkResult(first.digest(), false, 0), again);
+    LayoutChunkStore cold = anotherStoreOnSameBackend(0);
+    assertEquals(new PutChunkResult(first.digest(), false, 0), cold.putChunk(data, 0, data.length));
+    assertEquals(1, backend.puts.get());
+    // The digest-checked put agrees that it is there.
+    assertFalse(store.putChunk(first.digest(), data));
+  }
+
+  @Test
   void putsManyChunksOfManySizes() throws Exception {
     List<byte[]> chunks = new ArrayList<>();
     for (int size : new int[] {0, 1, 2, 100, 4096, 65_537, 1 << 20}) {

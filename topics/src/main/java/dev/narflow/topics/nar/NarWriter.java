@@ -126,6 +126,31 @@ public final class NarWriter {
     return openFile;
   }
 
+  /**
+   * Accounts for the next {@code n} bytes of the open file's contents without writing them: the
+   * output lacks exactly those bytes, and everything else (offsets, padding, the size check on
+   * close) proceeds as if they had been written. For a renderer that starts at an offset and must
+   * not fetch contents its reader would discard. What is buffered is flushed first, so the bytes
+   * the output receives before and after the gap are in NAR order.
+   *
+   * @throws IllegalStateException if no file is open
+   * @throws IOException if {@code n} exceeds what remains of the file's declared size
+   */
+  public void skipContents(long n) throws IOException {
+    if (openFile == null) throw new IllegalStateException("no open file whose contents to skip");
+    if (n < 0) throw new IllegalArgumentException("negative skip " + n);
+    openFile.skip(n);
+  }
+
+  /**
+   * Writes what is buffered to the output and flushes it, e.g. for a consumer that stops before
+   * the root completes (a byte range ending inside the NAR).
+   */
+  public void flush() throws IOException {
+    flushBuffer();
+    out.flush();
+  }
+
   /** Writes every remaining event of {@code reader}: a validating copy of a NAR. */
   public void copyFrom(NarReader reader) throws IOException {
     for (NarReader.Event e; (e = reader.next()) != NarReader.Event.END; ) {
@@ -285,6 +310,17 @@ public final class NarWriter {
       }
       NarWriter.this.write(b, off, len);
       remaining -= len;
+    }
+
+    void skip(long n) throws IOException {
+      if (closed) throw new IOException("contents of " + pathOf(null) + " already closed");
+      if (n > remaining) {
+        throw new IOException("contents of " + pathOf(null) + " are longer than the declared " + size
+            + " bytes");
+      }
+      flushBuffer();
+      offset += n;
+      remaining -= n;
     }
 
     /** Completes the file; fewer bytes than declared is an {@link EOFException}. */

@@ -1,0 +1,32 @@
+package dev.narflow.chunker.nar;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.narflow.chunker.bench.MemoryCheck;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A synthesized, incompressible NAR of 256 MiB imports and renders (identical NarHash) in a JVM
+ * whose heap is a fifth of that: memory does not grow with the NAR or its files.
+ */
+class NarBoundedMemoryTest {
+  @Test
+  void twoHundredFiftySixMebibytesInAFortyEightMebibyteHeap() throws Exception {
+    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    Process p = new ProcessBuilder(List.of(java, "-Xmx48m", "--add-modules", "jdk.incubator.vector",
+        "-cp", System.getProperty("java.class.path"), MemoryCheck.class.getName(),
+        String.valueOf(256L << 20), "2"))
+        .redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "finished: " + output);
+    System.out.print(output);
+    assertEquals(0, p.exitValue(), output);
+    assertTrue(output.contains("rendered " + (256L << 20)) || output.contains("rendered 2684"), output);
+    assertTrue(output.endsWith("ok\n"), output);
+  }
+}

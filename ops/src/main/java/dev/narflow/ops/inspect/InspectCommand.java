@@ -1,0 +1,121 @@
+package dev.narflow.ops.inspect;
+
+import dev.narflow.chunker.cdc.FastCdc;
+import dev.narflow.chunker.nar.ImportResult;
+import dev.narflow.chunker.nar.ImportStats;
+import dev.narflow.chunker.nar.NarImporter;
+import dev.narflow.chunker.store.ChunkStore;
+import dev.narflow.chunker.store.LayoutChunkStore;
+import dev.narflow.ingest.upstream.Compression;
+import dev.narflow.ops.ByteSize;
+import dev.narflow.ops.Progress;
+import dev.narflow.topics.castore.B3Digest;
+import dev.narflow.topics.castore.v1.Node;
+import dev.narflow.topics.nix.HashAlgorithm;
+import dev.narflow.topics.nix.NixHash;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code narflow inspect FILE}: takes a NAR apart exactly as ingestion would (FastCDC, BLAKE3,
+ * zstd), storing nothing, and prints its NarHash, castore root and chunk statistics.
+ */
+@Command(
+    name = "inspect",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Reads a NAR (plain, .xz, .zst or .bz2, by extension or else by its magic bytes) and prints",
+      "its NarHash, size, castore root and chunk statistics. Nothing is stored."
+    })
+public final class InspectCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(paramLabel = "FILE", description = "The NAR file to inspect.")
+  Path file;
+
+  @Option(
+      names = "--chunk-size",
+      paramLabel = "SIZE",
+      converter = ByteSize.class,
+      defaultValue = "${env:NARFLOW_CHUNK_SIZE:-256K}",
+      description = "Average FastCDC chunk size; minimum is half, maximum twice"
+          + " (env NARFLOW_CHUNK_SIZE, default ${DEFAULT-VALUE}).")
+  long chunkSize;
+
+  @Option(
+      names = "--zstd-level",
+      paramLabel = "N",
+      defaultValue = "${env:NARFLOW_ZSTD_LEVEL:-3}",
+      description = "zstd level the chunks are compressed with (env NARFLOW_ZSTD_LEVEL, default ${DEFAULT-VALUE}).")
+  int zstdLevel;
+
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "${env:NARFLOW_THREADS:-0}",
+      description = "Threads that hash and compress chunks; 0 means one per core"
+          + " (env NARFLOW_THREADS, default ${DEFAULT-VALUE}).")
+  int threads;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    FastCdc.Params params = FastCdc.Params.ofAverage(Math.toIntExact(chunkSize));
+    int parallelism = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    long total = Files.isRegularFile(file) ? Files.size(file) : -1;
+
+    ImportResult result;
+    try (InputStream raw = Files.newInputStream(file);
+        Progress progress = new Progress(err, "inspect " + file.getFileName(), total, System.console() != null);
+        ChunkStore store = LayoutChunkStore.builder(new DiscardingBackend()).compressionLevel(zstdLevel).build();
+        NarImporter importer = NarImporter.builder(store).params(params).parallelism(parallelism).build()) {
+      InputStream counted = new BufferedInputStream(progress.count(raw), 1 << 16);
+      Compression byName = Compression.fromFileName(file.getFileName().toString());
+      InputStream nar = byName == Compression.NONE
+          ? Compression.decompressDetected(counted)
+          : byName.decompress(counted);
+      result = importer.importNar(nar);
+    }
+    print(out, result);
+    out.flush();
+    return 0;
+  }
+
+  static void print(PrintWriter out, ImportResult r) {
+    ImportStats s = r.stats();
+    out.println("nar-sha256: " + NixHash.of(HashAlgorithm.SHA256, r.narSha256()));
+    out.println("nar-size: " + r.narSize());
+    out.println("root: " + describe(r.root()));
+    out.println("files: " + s.files());
+    out.println("directories: " + s.directories());
+    out.println("symlinks: " + s.symlinks());
+    out.println("blobs: " + s.blobs());
+    out.println("chunks: " + s.chunks());
+    out.println("unique-chunks: " + s.uniqueChunks());
+    out.println("content-bytes: " + s.contentBytes());
+    out.println("unique-chunk-bytes: " + s.uniqueChunkBytes());
+    out.println("zstd-bytes: " + s.storedBytes());
+  }
+
+  static String describe(Node root) {
+    return switch (root.getNodeCase()) {
+      case DIRECTORY -> "directory " + B3Digest.of(root.getDirectory().getDigest()).hex()
+          + " size " + Long.toUnsignedString(root.getDirectory().getSize());
+      case FILE -> "file " + B3Digest.of(root.getFile().getDigest()).hex()
+          + " size " + Long.toUnsignedString(root.getFile().getSize())
+          + (root.getFile().getExecutable() ? " executable" : "");
+      case SYMLINK -> "symlink " + root.getSymlink().getTarget().toStringUtf8();
+      case NODE_NOT_SET -> throw new IllegalStateException("import produced no root node");
+    };
+  }
+}

@@ -158,6 +158,9 @@ class NarInfoTest {
         {CURL.replace("NarSize: 196040", "NarSize: -1"), "line 7: invalid NarSize '-1'"},
         {CURL.replace("NarSize: 196040", "NarSize: "), "line 7: invalid NarSize ''"},
         {CURL.replace("NarSize: 196040", "NarSize: 99999999999999999999"), "line 7: invalid NarSize"},
+        // 19 digits, past what a long holds (Nix reads up to 2^64-1; we hold sizes in a long).
+        {CURL.replace("NarSize: 196040", "NarSize: 9223372036854775808"), "line 7: invalid NarSize '9223372036854775808'"},
+        {CURL.replace("FileSize: 52192", "FileSize: 9999999999999999999"), "line 5: invalid FileSize '9999999999999999999'"},
         {CURL.replace("NarSize: 196040\n", "NarSize: 196040\r\n"), "line 7: invalid NarSize '196040\r'"},
         {CURL.replace("FileSize: 52192", "FileSize: 5e3"), "line 5: invalid FileSize '5e3'"},
         {CURL.replace("NarSize: 196040", "NarSize: 0"), "NarSize missing or zero"},

@@ -192,6 +192,23 @@ class NarInfoTest {
   }
 
   @Test
+  void hostileLongValuesGiveShortMessages() {
+    String huge = "a".repeat(200_000);
+    String[][] cases = {
+        {CURL.replace("Compression: xz", huge), "line 3: expected 'Key: value', found no ':'"},
+        {CURL.replace("zlib-1.2.12", "zlib-" + huge), "characters long, more than 211"},
+        {CURL.replace("NarSize: 196040", "NarSize: " + huge), "line 7: invalid NarSize"},
+        {CURL.replace("sha256:1b4sb93wp679q4zx9k1ignby1yna3z7c4c2ri3wphylbc2dwsys0", "sha256:" + huge),
+            "has wrong length 200000 for sha256"},
+    };
+    for (String[] c : cases) {
+      NixFormatException e = assertThrows(NixFormatException.class, () -> NarInfo.parse(c[0]), c[1]);
+      assertTrue(e.getMessage().contains(c[1]), "expected '" + c[1] + "' in: " + e.getMessage().substring(0, 300));
+      assertTrue(e.getMessage().length() < 1000, c[1] + ": message of " + e.getMessage().length() + " characters");
+    }
+  }
+
+  @Test
   void readRejectsOversizeAndInvalidUtf8() {
     byte[] big = new byte[NarInfo.MAX_SIZE + 1];
     NixFormatException e = assertThrows(NixFormatException.class,

@@ -15,7 +15,8 @@ public final class NarflowSerdes {
   private static final Serde<IndexKey> INDEX_KEY = new KeySerde<>("index", IndexKey::toBytes, IndexKey::parse);
   private static final ProtobufSerde<FetchRequest> FETCH_REQUEST = ProtobufSerde.of(FetchRequest.getDefaultInstance());
   private static final ProtobufSerde<FetchFailure> FETCH_FAILURE = ProtobufSerde.of(FetchFailure.getDefaultInstance());
-  private static final ProtobufSerde<IndexRecord> INDEX_RECORD = ProtobufSerde.of(IndexRecord.getDefaultInstance());
+  private static final ProtobufSerde<IndexRecord> INDEX_RECORD =
+      ProtobufSerde.refusingTombstones(IndexRecord.getDefaultInstance());
   private static final ProtobufSerde<Directory> DIRECTORY = ProtobufSerde.of(Directory.getDefaultInstance());
   private static final ProtobufSerde<StatBlobResponse> STAT_BLOB_RESPONSE =
       ProtobufSerde.of(StatBlobResponse.getDefaultInstance());
@@ -43,7 +44,10 @@ public final class NarflowSerdes {
     return FETCH_FAILURE;
   }
 
-  /** Values of narflow.index. */
+  /**
+   * Values of narflow.index. Serializing null fails: in the compacted index a tombstone would
+   * delete an immutable record for good (see {@link NarflowTopics#INDEX}).
+   */
   public static ProtobufSerde<IndexRecord> indexRecord() {
     return INDEX_RECORD;
   }

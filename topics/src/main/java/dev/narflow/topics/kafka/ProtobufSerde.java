@@ -12,7 +12,8 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * Kafka serde for one protobuf message type: the value is the plain protobuf encoding, nothing
- * around it. A null value (a tombstone) maps to null both ways. Bytes that do not parse fail
+ * around it. A null value (a tombstone) maps to null both ways (except that the index record
+ * serde refuses to write one). Bytes that do not parse fail
  * with a {@link SerializationException} naming the message type, the topic and the length.
  * Stateless and thread-safe.
  */
@@ -21,17 +22,33 @@ public final class ProtobufSerde<T extends Message> implements Serde<T> {
   private final Serializer<T> serializer;
   private final Deserializer<T> deserializer;
 
-  private ProtobufSerde(T defaultInstance) {
-    this.typeName = defaultInstance.getDescriptorForType().getFullName();
+  private ProtobufSerde(T defaultInstance, boolean refuseTombstones) {
+    String name = defaultInstance.getDescriptorForType().getFullName();
+    this.typeName = name;
     @SuppressWarnings("unchecked")
     Parser<T> parser = (Parser<T>) defaultInstance.getParserForType();
-    this.serializer = (topic, message) -> message == null ? null : message.toByteArray();
+    this.serializer = (topic, message) -> {
+      if (message != null) return message.toByteArray();
+      if (refuseTombstones) {
+        throw new SerializationException("refusing to write a null " + name + " for topic " + topic
+            + ": a tombstone there would let compaction delete the record for good");
+      }
+      return null;
+    };
     this.deserializer = new ProtobufDeserializer<>(typeName, parser);
   }
 
   /** The serde of the type of {@code defaultInstance}, e.g. {@code of(Directory.getDefaultInstance())}. */
   public static <T extends Message> ProtobufSerde<T> of(T defaultInstance) {
-    return new ProtobufSerde<>(defaultInstance);
+    return new ProtobufSerde<>(defaultInstance, false);
+  }
+
+  /**
+   * Like {@link #of}, but serializing null fails: for a compacted topic whose records must never
+   * be deleted. Reading a null still gives null, so a consumer can report it rather than stall.
+   */
+  static <T extends Message> ProtobufSerde<T> refusingTombstones(T defaultInstance) {
+    return new ProtobufSerde<>(defaultInstance, true);
   }
 
   /** The full protobuf name of the message type, e.g. {@code narflow.castore.v1.Directory}. */

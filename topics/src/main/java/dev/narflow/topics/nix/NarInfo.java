@@ -187,7 +187,11 @@ public final class NarInfo {
       digits = c >= '0' && c <= '9';
     }
     if (!digits) throw new NixFormatException("invalid " + field + " '" + value + "'");
-    return Long.parseLong(value);
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) { // 19 digits can exceed 2^63-1
+      throw new NixFormatException("invalid " + field + " '" + value + "' (larger than 2^63-1)");
+    }
   }
 
   /**

@@ -132,9 +132,19 @@ class KeysAndSerdesTest {
 
   @Test
   void tombstonesStayNull() {
-    assertNull(NarflowSerdes.indexRecord().serializer().serialize("t", null));
+    assertNull(NarflowSerdes.directory().serializer().serialize("t", null));
+    assertNull(NarflowSerdes.pathInfo().serializer().serialize("t", null));
     assertNull(NarflowSerdes.indexRecord().deserializer().deserialize("t", (byte[]) null));
     assertNull(NarflowSerdes.indexRecord().deserializer().deserialize("t", new RecordHeaders(), (ByteBuffer) null));
+  }
+
+  @Test
+  void indexRecordSerializerRefusesTombstones() {
+    // A null value in the compacted index is a tombstone: compaction would then delete the only
+    // copy of an immutable record that every view is rebuilt from.
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> NarflowSerdes.indexRecord().serializer().serialize("narflow.index", null));
+    assertTrue(e.getMessage().contains("null narflow.v1.IndexRecord for topic narflow.index"), e.getMessage());
   }
 
   @Test

@@ -158,6 +158,9 @@ class NarInfoTest {
         {CURL.replace("NarSize: 196040", "NarSize: -1"), "line 7: invalid NarSize '-1'"},
         {CURL.replace("NarSize: 196040", "NarSize: "), "line 7: invalid NarSize ''"},
         {CURL.replace("NarSize: 196040", "NarSize: 99999999999999999999"), "line 7: invalid NarSize"},
+        // 19 digits, past what a long holds (Nix reads up to 2^64-1; we hold sizes in a long).
+        {CURL.replace("NarSize: 196040", "NarSize: 9223372036854775808"), "line 7: invalid NarSize '9223372036854775808'"},
+        {CURL.replace("FileSize: 52192", "FileSize: 9999999999999999999"), "line 5: invalid FileSize '9999999999999999999'"},
         {CURL.replace("NarSize: 196040\n", "NarSize: 196040\r\n"), "line 7: invalid NarSize '196040\r'"},
         {CURL.replace("FileSize: 52192", "FileSize: 5e3"), "line 5: invalid FileSize '5e3'"},
         {CURL.replace("NarSize: 196040", "NarSize: 0"), "NarSize missing or zero"},
@@ -185,6 +188,23 @@ class NarInfoTest {
       NixFormatException e = assertThrows(NixFormatException.class, () -> NarInfo.parse(c[0]), c[1]);
       assertTrue(e.getMessage().contains(c[1]), "expected '" + c[1] + "' in: " + e.getMessage());
       assertTrue(e.getMessage().startsWith("narinfo is corrupt"), e.getMessage());
+    }
+  }
+
+  @Test
+  void hostileLongValuesGiveShortMessages() {
+    String huge = "a".repeat(200_000);
+    String[][] cases = {
+        {CURL.replace("Compression: xz", huge), "line 3: expected 'Key: value', found no ':'"},
+        {CURL.replace("zlib-1.2.12", "zlib-" + huge), "characters long, more than 211"},
+        {CURL.replace("NarSize: 196040", "NarSize: " + huge), "line 7: invalid NarSize"},
+        {CURL.replace("sha256:1b4sb93wp679q4zx9k1ignby1yna3z7c4c2ri3wphylbc2dwsys0", "sha256:" + huge),
+            "has wrong length 200000 for sha256"},
+    };
+    for (String[] c : cases) {
+      NixFormatException e = assertThrows(NixFormatException.class, () -> NarInfo.parse(c[0]), c[1]);
+      assertTrue(e.getMessage().contains(c[1]), "expected '" + c[1] + "' in: " + e.getMessage().substring(0, 300));
+      assertTrue(e.getMessage().length() < 1000, c[1] + ": message of " + e.getMessage().length() + " characters");
     }
   }
 

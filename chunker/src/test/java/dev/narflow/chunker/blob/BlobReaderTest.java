@@ -107,6 +107,10 @@ class BlobReaderTest {
       ChunkNotFoundException large = assertThrows(ChunkNotFoundException.class,
           () -> reader.open(nothing, 1 << 20).readAllBytes());
       assertTrue(large.getMessage().contains(nothing.hex()), large.getMessage());
+      // Larger than any FastCDC chunk: it must have had an index, and that is what is missing.
+      BlobNotFoundException huge = assertThrows(BlobNotFoundException.class,
+          () -> reader.open(nothing, (16 << 20) + 1).readAllBytes());
+      assertTrue(huge.getMessage().contains(nothing.hex()), huge.getMessage());
     }
   }
 

@@ -71,9 +71,14 @@ public final class BlobReader implements Closeable {
     return new BlobStream(prefetcher, slice);
   }
 
+  /**
+   * Stops the fetch threads once the fetches already queued are done. Not shutdownNow(): it would
+   * drop queued fetches whose futures then never complete, stranding any stream waiting on one.
+   * Streams still open fail on their next fetch.
+   */
   @Override
   public void close() {
-    fetchers.shutdownNow();
+    fetchers.shutdown();
   }
 
   /** The bytes of one slice, chunk by chunk from a prefetcher. */

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
@@ -201,7 +202,19 @@ public final class BlobWriter implements Closeable {
         } catch (IOException e) {
           throw new CompletionException(e);
         }
-      }, workers);
+      }, BlobWriter.this::runIndexStep);
+    }
+  }
+
+  /**
+   * Runs a blob's index step on a worker, or right here once {@link #close()} has shut them down:
+   * the blob's chunks were submitted before, and close() promises to finish them, index included.
+   */
+  private void runIndexStep(Runnable step) {
+    try {
+      workers.execute(step);
+    } catch (RejectedExecutionException closed) {
+      step.run();
     }
   }
 

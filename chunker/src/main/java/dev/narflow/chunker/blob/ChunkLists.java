@@ -1,6 +1,7 @@
 package dev.narflow.chunker.blob;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.narflow.chunker.cdc.FastCdc;
 import dev.narflow.chunker.store.ChunkNotFoundException;
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.topics.castore.B3Digest;
@@ -21,7 +22,7 @@ public final class ChunkLists {
    * if it has one, else the blob as its own single chunk (not checked to exist here).
    *
    * @throws IOException if the index is malformed or its chunks do not add up to {@code size}, or
-   *     if a blob too large for one chunk has no index
+   *     if a blob too large for one chunk (more than FastCDC's largest maximum) has no index
    */
   public static List<BlobChunk> resolve(ChunkStore store, B3Digest digest, long size)
       throws IOException {
@@ -29,9 +30,12 @@ public final class ChunkLists {
     if (size == 0) return List.of();
     Optional<byte[]> encoded = store.getBlobIndex(digest);
     if (encoded.isEmpty()) {
-      if (size > Integer.MAX_VALUE) {
+      // No FastCDC chunk exceeds MAXIMUM_MAX: a larger blob has several chunks, so its index is
+      // what is missing (rather than a chunk the store would refuse to read at that size).
+      if (size > FastCdc.MAXIMUM_MAX) {
         throw new BlobNotFoundException(digest, size, store.location(),
-            new IOException("a blob of more than 2 GiB has several chunks, but it has no blob index"));
+            new IOException("a blob of more than " + FastCdc.MAXIMUM_MAX
+                + " bytes has several chunks, but it has no blob index"));
       }
       return List.of(new BlobChunk(digest, 0, digest, (int) size));
     }

@@ -243,10 +243,14 @@ public final class NarRenderer implements Closeable {
     }
   }
 
-  /** Stops the fetch threads. Does not close the store. */
+  /**
+   * Stops the fetch threads once the fetches already queued are done (not shutdownNow(), which
+   * would drop queued fetches whose futures then never complete, hanging the renders waiting on
+   * them). Renders still running fail on their next fetch. Does not close the store.
+   */
   @Override
   public void close() {
-    fetchers.shutdownNow();
+    fetchers.shutdown();
   }
 
   public static final class Builder {

@@ -116,6 +116,8 @@ public final class S3Backend implements ObjectBackend {
       throw failure("bucket check of", bucket, e);
     } catch (MinioException e) {
       throw failure("bucket check of", bucket, e);
+    } catch (IllegalStateException e) {
+      throw transportFailure("bucket check of", bucket, e);
     }
   }
 
@@ -156,6 +158,8 @@ public final class S3Backend implements ObjectBackend {
         throw failure("PUT", name, e);
       } catch (MinioException e) {
         throw failure("PUT", name, e);
+      } catch (IllegalStateException e) {
+        throw transportFailure("PUT", name, e);
       }
     }
   }
@@ -169,7 +173,12 @@ public final class S3Backend implements ObjectBackend {
       if (length != null && Long.parseLong(length) > maxBytes) {
         throw new ObjectTooLargeException(location(), key, Long.parseLong(length), maxBytes);
       }
-      byte[] body = readAtMost(response, maxBytes);
+      byte[] body;
+      try {
+        body = readAtMost(response, maxBytes);
+      } catch (IOException e) { // the body broke off: name the object
+        throw new IOException(describe("GET", name) + e, e);
+      }
       if (body == null) {
         throw new ObjectTooLargeException(location(), key, -1, maxBytes);
       }
@@ -181,6 +190,8 @@ public final class S3Backend implements ObjectBackend {
       throw failure("GET", name, e);
     } catch (MinioException e) {
       throw failure("GET", name, e);
+    } catch (IllegalStateException e) {
+      throw transportFailure("GET", name, e);
     }
   }
 
@@ -204,6 +215,8 @@ public final class S3Backend implements ObjectBackend {
       throw failure("HEAD", name, e);
     } catch (MinioException e) {
       throw failure("HEAD", name, e);
+    } catch (IllegalStateException e) {
+      throw transportFailure("HEAD", name, e);
     }
   }
 
@@ -211,9 +224,22 @@ public final class S3Backend implements ObjectBackend {
     return "NoSuchKey".equals(e.errorResponse().code());
   }
 
-  private IOException failure(String operation, String name, MinioException e) {
-    String what = "S3 " + operation + " " + name + " in bucket " + config.bucket() + " at "
+  private String describe(String operation, String name) {
+    return "S3 " + operation + " " + name + " in bucket " + config.bucket() + " at "
         + config.endpoint() + " failed: ";
+  }
+
+  /**
+   * minio-java's blocking calls report a transport failure (refused, reset, timed out) as an
+   * IllegalStateException around the IOException; it is an I/O failure like any other.
+   */
+  private IOException transportFailure(String operation, String name, IllegalStateException e) {
+    if (!(e.getCause() instanceof IOException cause)) throw e;
+    return new IOException(describe(operation, name) + cause, cause);
+  }
+
+  private IOException failure(String operation, String name, MinioException e) {
+    String what = describe(operation, name);
     if (e instanceof ErrorResponseException response) {
       return new IOException(what + response.errorResponse().code() + " ("
           + response.errorResponse().message() + ")", e);

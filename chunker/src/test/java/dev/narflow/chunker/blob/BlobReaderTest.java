@@ -107,6 +107,10 @@ class BlobReaderTest {
       ChunkNotFoundException large = assertThrows(ChunkNotFoundException.class,
           () -> reader.open(nothing, 1 << 20).readAllBytes());
       assertTrue(large.getMessage().contains(nothing.hex()), large.getMessage());
+      // Larger than any FastCDC chunk: it must have had an index, and that is what is missing.
+      BlobNotFoundException huge = assertThrows(BlobNotFoundException.class,
+          () -> reader.open(nothing, (16 << 20) + 1).readAllBytes());
+      assertTrue(huge.getMessage().contains(nothing.hex()), huge.getMessage());
     }
   }
 
@@ -122,5 +126,66 @@ class BlobReaderTest {
       assertArrayEquals(Arrays.copyOfRange(data, 12_345, data.length),
           reader.open(blob.digest(), data.length, 12_345).readAllBytes());
     }
+  }
+
+  /**
+   * Closing the reader while one stream's fetch is running and another's is queued behind it: the
+   * waiting stream must get its bytes or an error, never wait forever for a fetch that close()
+   * dropped. A decorator around the real store holds the first stream's fetch (a real store cannot
+   * be made to stall on cue).
+   */
+  @Test
+  void closeNeverStrandsAStreamWaitingForAQueuedFetch() throws Exception {
+    byte[] first = new byte[1000];
+    byte[] second = new byte[1000];
+    new Random(6).nextBytes(first);
+    new Random(7).nextBytes(second);
+    BlobResult a = write(first);
+    BlobResult b = write(second);
+    java.util.concurrent.CountDownLatch fetchingA = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    CountingChunkStore held = new CountingChunkStore(store) {
+      @Override
+      public byte[] getChunk(B3Digest digest, int size) throws IOException {
+        if (digest.equals(a.digest())) {
+          fetchingA.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            throw new java.io.InterruptedIOException("interrupted fetching " + digest.hex());
+          }
+        }
+        return super.getChunk(digest, size);
+      }
+    };
+    BlobReader reader = BlobReader.create(held, 1, ChunkPrefetcher.Window.DEFAULT);
+    Thread readerA = new Thread(() -> {
+      try (InputStream in = reader.open(a.digest(), first.length)) {
+        in.readAllBytes();
+      } catch (IOException | RuntimeException e) {
+        // either outcome is fine for the stream whose fetch close() may interrupt
+      }
+    });
+    readerA.start();
+    fetchingA.await();
+    java.util.concurrent.atomic.AtomicReference<Object> outcomeB = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread readerB = new Thread(() -> {
+      try (InputStream in = reader.open(b.digest(), second.length)) {
+        outcomeB.set(in.readAllBytes());
+      } catch (IOException | RuntimeException e) {
+        outcomeB.set(e);
+      }
+    });
+    readerB.start();
+    while (readerB.getState() != Thread.State.WAITING) { // its fetch is queued behind A's
+      assertTrue(readerB.isAlive(), "B finished while the only fetch thread was held");
+      Thread.sleep(1);
+    }
+    reader.close();
+    release.countDown();
+    readerB.join(10_000);
+    readerA.join(10_000);
+    assertTrue(!readerB.isAlive(), "a stream waiting for a fetch when the reader closed must not wait forever");
+    if (outcomeB.get() instanceof byte[] bytes) assertArrayEquals(second, bytes);
   }
 }

@@ -165,6 +165,53 @@ class BlobWriterTest {
     }
   }
 
+  /**
+   * A blob whose chunks are still being stored when the writer closes: close() promises to finish
+   * the work already submitted, so the blob's index is stored and its future completes. The store
+   * is a real one behind a decorator that holds every put until released (a real store cannot be
+   * made to stall on cue).
+   */
+  @Test
+  void closeFinishesABlobWhoseChunksAreStillBeingStored() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try (ChunkStore real = store("c");
+        ChunkStore held = new CountingChunkStore(real) {
+          @Override
+          public PutChunkResult putChunk(byte[] data, int off, int len) throws IOException {
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              throw new java.io.InterruptedIOException();
+            }
+            return super.putChunk(data, off, len);
+          }
+        }) {
+      BlobWriter writer = BlobWriter.builder(held).params(SMALL).parallelism(2).maxInFlightBytes(1 << 20).build();
+      byte[] data = new byte[50_000];
+      new Random(5).nextBytes(data);
+      java.util.concurrent.CompletableFuture<BlobResult> blob = writer.submit(new ByteArrayInputStream(data));
+      Thread closer = new Thread(() -> {
+        try {
+          writer.close();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      closer.start();
+      while (closer.getState() != Thread.State.TIMED_WAITING) { // in awaitTermination: shut down
+        assertTrue(closer.isAlive(), "close() returned while chunks were held");
+        Thread.sleep(1);
+      }
+      release.countDown();
+      BlobResult result = blob.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(Blake3.hash(data), result.digest());
+      assertTrue(result.chunkCount() > 1, result.chunkCount() + " chunks");
+      assertTrue(real.hasBlobIndex(result.digest()), "the index is stored after its chunks");
+      closer.join(10_000);
+      assertFalse(closer.isAlive(), "close() returns once the work is done");
+    }
+  }
+
   /** Hands out at most {@code step} bytes per read. */
   static final class TrickleStream extends FilterInputStream {
     private final int step;

@@ -126,4 +126,28 @@ class S3ChunkStoreTest extends ChunkStoreContract {
     assertFalse(wrongSecret.toString().contains("wrong"), wrongSecret.toString());
     assertFalse(config.toString().contains(s3.secretKey()), config.toString());
   }
+
+  @Test
+  void anUnreachableServerIsAnIOExceptionNamingTheObject() throws Exception {
+    // A real S3 server that goes away under an open store: the transport failure must be an
+    // IOException (callers retry those) naming the operation and the object, like S3 errors are.
+    S3ProxyServer gone = S3ProxyServer.start();
+    gone.createBucket("going");
+    S3Config c = S3Config.of(gone.endpoint(), "going", gone.accessKey(), gone.secretKey())
+        .withRegion("us-east-1");
+    byte[] data = "unreachable".getBytes();
+    B3Digest digest = Blake3.hash(data);
+    String key = StoreLayout.chunkKey(digest);
+    try (LayoutChunkStore store = LayoutChunkStore.builder(S3Backend.open(c, HTTP)).knownChunks(0).build()) {
+      gone.close();
+      IOException e = assertThrows(IOException.class, () -> store.getChunk(digest, data.length));
+      assertTrue(e.getMessage().contains("GET " + key), e.getMessage());
+      e = assertThrows(IOException.class, () -> store.hasChunk(digest));
+      assertTrue(e.getMessage().contains("HEAD " + key), e.getMessage());
+      e = assertThrows(IOException.class, () -> store.putChunk(digest, data));
+      assertTrue(e.getMessage().contains(key), e.getMessage());
+    }
+    IOException e = assertThrows(IOException.class, () -> S3Backend.open(c, HTTP));
+    assertTrue(e.getMessage().contains("going"), e.getMessage());
+  }
 }

@@ -57,11 +57,9 @@ public final class NarImporter implements Closeable {
   private final ChunkStore store;
   private final BlobWriter blobs;
 
-  private NarImporter(Builder b) {
-    this.store = b.store;
-    BlobWriter.Builder writer = BlobWriter.builder(b.store).params(b.params).parallelism(b.parallelism);
-    if (b.maxInFlightBytes > 0) writer.maxInFlightBytes(b.maxInFlightBytes);
-    this.blobs = writer.build();
+  private NarImporter(ChunkStore store, BlobWriter blobs) {
+    this.store = store;
+    this.blobs = blobs;
   }
 
   public static Builder builder(ChunkStore store) {
@@ -291,38 +289,36 @@ public final class NarImporter implements Closeable {
     blobs.close();
   }
 
+  /** The import's settings are those of the {@link BlobWriter} it stores files with. */
   public static final class Builder {
     private final ChunkStore store;
-    private FastCdc.Params params = FastCdc.Params.DEFAULT;
-    private int parallelism = 1;
-    private long maxInFlightBytes;
+    private final BlobWriter.Builder blobs;
 
     private Builder(ChunkStore store) {
       this.store = Objects.requireNonNull(store, "store");
+      this.blobs = BlobWriter.builder(store);
     }
 
-    /** FastCDC parameters; default {@link FastCdc.Params#DEFAULT} (snix's). */
+    /** See {@link BlobWriter.Builder#params}. */
     public Builder params(FastCdc.Params params) {
-      this.params = Objects.requireNonNull(params, "params");
+      blobs.params(params);
       return this;
     }
 
     /** See {@link BlobWriter.Builder#parallelism}; default 1 (all on the importing thread). */
     public Builder parallelism(int threads) {
-      if (threads < 1) throw new IllegalArgumentException("parallelism must be positive, got " + threads);
-      this.parallelism = threads;
+      blobs.parallelism(threads);
       return this;
     }
 
     /** See {@link BlobWriter.Builder#maxInFlightBytes}. */
     public Builder maxInFlightBytes(long bytes) {
-      if (bytes < 1) throw new IllegalArgumentException("maxInFlightBytes must be positive, got " + bytes);
-      this.maxInFlightBytes = bytes;
+      blobs.maxInFlightBytes(bytes);
       return this;
     }
 
     public NarImporter build() {
-      return new NarImporter(this);
+      return new NarImporter(store, blobs.build());
     }
   }
 }

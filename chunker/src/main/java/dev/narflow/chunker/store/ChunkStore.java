@@ -20,9 +20,11 @@ public interface ChunkStore extends Closeable {
    * Stores a chunk unless it is already stored. Skips compression and the upload when the chunk is
    * known or present.
    *
-   * @param digest BLAKE3 of {@code data[off, off+len)}; checked before anything is written
+   * @param digest BLAKE3 of {@code data[off, off+len)}; checked before anything is written (a
+   *     chunk already known or present is not re-hashed: nothing is written for it)
    * @return true if this call stored the chunk, false if it was already there
-   * @throws IllegalArgumentException if {@code digest} is not the BLAKE3 of the data
+   * @throws IllegalArgumentException if the chunk is to be written and {@code digest} is not the
+   *     BLAKE3 of the data
    */
   boolean putChunk(B3Digest digest, byte[] data, int off, int len) throws IOException;
 

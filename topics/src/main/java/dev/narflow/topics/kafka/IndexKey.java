@@ -1,6 +1,7 @@
 package dev.narflow.topics.kafka;
 
 import dev.narflow.topics.castore.B3Digest;
+import dev.narflow.topics.nix.StorePath;
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -58,6 +59,10 @@ public final class IndexKey implements Comparable<IndexKey> {
 
   public static IndexKey blob(B3Digest digest) {
     return of(Type.BLOB, digest.toByteArray());
+  }
+
+  public static IndexKey pathInfo(StorePath storePath) {
+    return pathInfo(StorePathKey.of(storePath));
   }
 
   public static IndexKey pathInfo(StorePathKey storePath) {

@@ -1,11 +1,13 @@
 package dev.narflow.topics.kafka;
 
+import com.google.protobuf.ByteString;
 import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.castore.BlobStats;
 import dev.narflow.topics.castore.Directories;
 import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.castore.v1.StatBlobResponse;
 import dev.narflow.topics.castore.v1.Node;
+import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.NARInfo;
 import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.v1.IndexRecord;
@@ -43,10 +45,9 @@ public final class IndexRecords {
   /**
    * Checks that {@code record} is what {@code key} says: the matching kind; for a Directory also
    * that it is valid and hashes to the key's digest; for a blob that its chunk list is well
-   * formed; for a PathInfo that it has a root node, 20-byte references, a NARInfo with a
-   * 32-byte NAR hash and one reference name per reference. (Whether the root node's name is the
-   * key's store path needs nixbase32, which lives with the store path code.) Returns
-   * {@code record}.
+   * formed; for a PathInfo that it has a root node named by the store path of the key (its base
+   * name, as snix names it), 20-byte references each named by a matching store path base name,
+   * and a NARInfo with a 32-byte NAR hash. Returns {@code record}.
    *
    * @throws IllegalArgumentException naming the key and what does not match
    */
@@ -67,7 +68,7 @@ public final class IndexRecords {
           }
         }
         case BLOB -> BlobStats.validate(record.getBlob());
-        default -> checkPathInfo(record.getPathInfo());
+        default -> checkPathInfo(key.storePath(), record.getPathInfo());
       }
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("index record " + key + ": " + e.getMessage(), e);
@@ -75,9 +76,18 @@ public final class IndexRecords {
     return record;
   }
 
-  private static void checkPathInfo(PathInfo info) {
-    if (info.getNode().getNodeCase() == Node.NodeCase.NODE_NOT_SET) {
-      throw new IllegalArgumentException("PathInfo has no root node");
+  private static void checkPathInfo(StorePathKey key, PathInfo info) {
+    Node root = info.getNode();
+    ByteString rootName = switch (root.getNodeCase()) {
+      case DIRECTORY -> root.getDirectory().getName();
+      case FILE -> root.getFile().getName();
+      case SYMLINK -> root.getSymlink().getName();
+      case NODE_NOT_SET -> throw new IllegalArgumentException("PathInfo has no root node");
+    };
+    StorePath path = storePath(rootName, "root node name");
+    if (!StorePathKey.of(path).equals(key)) {
+      throw new IllegalArgumentException("PathInfo root node is named " + path.baseName()
+          + ", not a path with hash part " + key.hashPart());
     }
     for (int i = 0; i < info.getReferencesCount(); i++) {
       int length = info.getReferences(i).size();
@@ -94,6 +104,22 @@ public final class IndexRecords {
     if (narinfo.getReferenceNamesCount() != info.getReferencesCount()) {
       throw new IllegalArgumentException("PathInfo has " + info.getReferencesCount() + " references but "
           + narinfo.getReferenceNamesCount() + " reference names");
+    }
+    for (int i = 0; i < info.getReferencesCount(); i++) {
+      String name = narinfo.getReferenceNames(i);
+      StorePath reference = storePath(ByteString.copyFromUtf8(name), "reference name #" + i);
+      if (!StorePathKey.of(reference).equals(StorePathKey.of(info.getReferences(i).toByteArray()))) {
+        throw new IllegalArgumentException("PathInfo reference name #" + i + " " + name
+            + " does not match its reference digest");
+      }
+    }
+  }
+
+  private static StorePath storePath(ByteString baseName, String what) {
+    try {
+      return StorePath.parseBaseName(baseName.toStringUtf8());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("PathInfo " + what + " is not a store path base name: " + e.getMessage(), e);
     }
   }
 }

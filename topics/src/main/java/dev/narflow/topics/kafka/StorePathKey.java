@@ -1,7 +1,8 @@
 package dev.narflow.topics.kafka;
 
+import dev.narflow.topics.nix.Nixbase32;
+import dev.narflow.topics.nix.StorePath;
 import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
  * The key of narflow.requests, narflow.work and narflow.failures: the raw 20-byte digest of a
@@ -21,6 +22,11 @@ public final class StorePathKey implements Comparable<StorePathKey> {
   /** Copies {@code digest}, which must be exactly 20 bytes. */
   public static StorePathKey of(byte[] digest) {
     return new StorePathKey(checkLength(digest).clone());
+  }
+
+  /** The key of a store path. */
+  public static StorePathKey of(StorePath path) {
+    return new StorePathKey(path.digest());
   }
 
   /** Parses a record key; the same as {@link #of}, named for symmetry with {@link #toBytes}. */
@@ -56,9 +62,14 @@ public final class StorePathKey implements Comparable<StorePathKey> {
     return Arrays.compareUnsigned(digest, o.digest);
   }
 
-  /** Hex of the digest (not nixbase32, which lives with the store path code). */
+  /** The store path's hash part, as in {@code /nix/store/<hash part>-<name>}. */
+  public String hashPart() {
+    return Nixbase32.encode(digest);
+  }
+
+  /** The hash part, which is how operators recognize a store path. */
   @Override
   public String toString() {
-    return HexFormat.of().formatHex(digest);
+    return hashPart();
   }
 }

@@ -203,6 +203,22 @@ class KeysAndSerdesTest {
     assertTrue(ref.getMessage().endsWith("PathInfo reference #0 must be 20 bytes, got 32"), ref.getMessage());
     assertThrows(IllegalArgumentException.class, () -> IndexRecords.verify(pathKey, IndexRecords.of(info.toBuilder().clearNode().build())));
     assertThrows(IllegalArgumentException.class, () -> IndexRecords.verify(pathKey, IndexRecords.of(info.toBuilder().clearNarinfo().build())));
+
+    // The root node must be named by the key's store path, and each reference name by its digest.
+    String other = "1b8m03r63zqhnjf7l5wnldhh7c134ap5-hello";
+    IllegalArgumentException wrongRoot = assertThrows(IllegalArgumentException.class, () -> IndexRecords.verify(pathKey,
+        IndexRecords.of(info.toBuilder().setNode(dev.narflow.topics.castore.v1.Node.newBuilder()
+            .setDirectory(Directories.directoryNode(ByteString.copyFromUtf8(other), dir))).build())));
+    assertTrue(wrongRoot.getMessage().endsWith("PathInfo root node is named " + other
+        + ", not a path with hash part vw46m23bizj4n8afrc0fj19wrp7mj3c0"), wrongRoot.getMessage());
+    IllegalArgumentException unnamed = assertThrows(IllegalArgumentException.class, () -> IndexRecords.verify(pathKey,
+        IndexRecords.of(info.toBuilder().setNode(dev.narflow.topics.castore.v1.Node.newBuilder()
+            .setDirectory(Directories.directoryNode(ByteString.copyFromUtf8("hello"), dir))).build())));
+    assertTrue(unnamed.getMessage().contains("PathInfo root node name is not a store path base name"), unnamed.getMessage());
+    IllegalArgumentException wrongRef = assertThrows(IllegalArgumentException.class, () -> IndexRecords.verify(pathKey,
+        IndexRecords.of(info.toBuilder().setNarinfo(info.getNarinfo().toBuilder().setReferenceNames(0, other)).build())));
+    assertTrue(wrongRef.getMessage().endsWith("PathInfo reference name #0 " + other + " does not match its reference digest"),
+        wrongRef.getMessage());
   }
 
   @Test
@@ -220,5 +236,17 @@ class KeysAndSerdesTest {
     assertEquals(-1, defaults.replicationFactor()); // the broker's default
     assertThrows(IllegalArgumentException.class, () -> TopicLayout.of(0, 1));
     assertThrows(IllegalArgumentException.class, () -> TopicLayout.of(1, 0));
+  }
+
+  @Test
+  void storePathKeysComeFromStorePathsAndPrintTheirHashPart() {
+    // VECTORS.md: nixbase32 of the 20 bytes 800d59cf…08df is vw46m23bizj4n8afrc0fj19wrp7mj3c0.
+    dev.narflow.topics.nix.StorePath path =
+        dev.narflow.topics.nix.StorePath.parse("/nix/store/vw46m23bizj4n8afrc0fj19wrp7mj3c0-hello-2.12");
+    StorePathKey key = StorePathKey.of(path);
+    assertArrayEquals(PATH_DIGEST, key.toBytes());
+    assertEquals("vw46m23bizj4n8afrc0fj19wrp7mj3c0", key.hashPart());
+    assertEquals("vw46m23bizj4n8afrc0fj19wrp7mj3c0", key.toString());
+    assertEquals(IndexKey.pathInfo(PATH_DIGEST), IndexKey.pathInfo(path));
   }
 }

@@ -72,6 +72,9 @@ public final class InspectCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     FastCdc.Params params = FastCdc.Params.ofAverage(Math.toIntExact(chunkSize));
     int parallelism = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    if (Files.isDirectory(file)) {
+      throw new IllegalArgumentException(file + " is a directory, not a NAR file (to inspect a tree, `nix-store --dump` it)");
+    }
     long total = Files.isRegularFile(file) ? Files.size(file) : -1;
 
     ImportResult result;

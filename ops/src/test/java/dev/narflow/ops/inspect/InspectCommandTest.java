@@ -162,6 +162,13 @@ class InspectCommandTest {
   }
 
   @Test
+  void aDirectoryIsNotANar() {
+    Run r = inspect(tmp.toString());
+    assertEquals(Narflow.EXIT_FAILURE, r.exit());
+    assertTrue(r.err().startsWith("narflow inspect: " + tmp + " is a directory, not a NAR file"), r.err());
+  }
+
+  @Test
   void badOptionIsAUsageError() {
     Run r = inspect("--chunk-size", "lots", Fixtures.path("nar/valid/helloworld.nar").toString());
     assertEquals(2, r.exit());

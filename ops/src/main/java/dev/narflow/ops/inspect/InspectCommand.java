@@ -14,9 +14,12 @@ import dev.narflow.topics.castore.v1.Node;
 import dev.narflow.topics.nix.HashAlgorithm;
 import dev.narflow.topics.nix.NixHash;
 import java.io.BufferedInputStream;
+import java.io.FileInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,12 +37,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Reads a NAR (plain, .xz, .zst or .bz2, by extension or else by its magic bytes) and prints",
-      "its NarHash, size, castore root and chunk statistics. Nothing is stored."
+      "its NarHash, size, castore root and chunk statistics. Nothing is stored.",
+      "Example: nix-store --dump /nix/store/...-hello | narflow inspect -"
     })
 public final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "FILE", description = "The NAR file to inspect.")
+  @Parameters(paramLabel = "FILE", description = "The NAR file to inspect; - for standard input.")
   Path file;
 
   @Option(
@@ -72,13 +76,14 @@ public final class InspectCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     FastCdc.Params params = FastCdc.Params.ofAverage(Math.toIntExact(chunkSize));
     int parallelism = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-    if (Files.isDirectory(file)) {
+    boolean stdin = file.toString().equals("-");
+    if (Files.isDirectory(file) && !stdin) {
       throw new IllegalArgumentException(file + " is a directory, not a NAR file (to inspect a tree, `nix-store --dump` it)");
     }
-    long total = Files.isRegularFile(file) ? Files.size(file) : -1;
+    long total = !stdin && Files.isRegularFile(file) ? Files.size(file) : -1;
 
     ImportResult result;
-    try (InputStream raw = Files.newInputStream(file);
+    try (InputStream raw = stdin ? System.in : open(file);
         Progress progress = new Progress(err, "inspect " + file.getFileName(), total, System.console() != null);
         ChunkStore store = LayoutChunkStore.builder(new DiscardingBackend()).compressionLevel(zstdLevel).build();
         NarImporter importer = NarImporter.builder(store).params(params).parallelism(parallelism).build()) {
@@ -92,6 +97,15 @@ public final class InspectCommand implements Callable<Integer> {
     print(out, result);
     out.flush();
     return 0;
+  }
+
+  /**
+   * A FileInputStream rather than Files.newInputStream: in Java 17 the latter's available() seeks,
+   * which fails on pipes such as /dev/stdin or a process substitution.
+   */
+  private static InputStream open(Path file) throws IOException {
+    if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
+    return new FileInputStream(file.toFile());
   }
 
   static void print(PrintWriter out, ImportResult r) {

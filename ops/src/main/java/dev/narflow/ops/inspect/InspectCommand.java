@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -74,7 +75,7 @@ public final class InspectCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    FastCdc.Params params = FastCdc.Params.ofAverage(Math.toIntExact(chunkSize));
+    FastCdc.Params params = chunking();
     int parallelism = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     boolean stdin = file.toString().equals("-");
     if (Files.isDirectory(file) && !stdin) {
@@ -97,6 +98,15 @@ public final class InspectCommand implements Callable<Integer> {
     print(out, result);
     out.flush();
     return 0;
+  }
+
+  private FastCdc.Params chunking() {
+    try {
+      if (chunkSize > Integer.MAX_VALUE) throw new IllegalArgumentException("too large");
+      return FastCdc.Params.ofAverage((int) chunkSize);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--chunk-size " + chunkSize + ": " + e.getMessage());
+    }
   }
 
   /**

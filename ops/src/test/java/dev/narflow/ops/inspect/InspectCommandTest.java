@@ -173,5 +173,12 @@ class InspectCommandTest {
     Run r = inspect("--chunk-size", "lots", Fixtures.path("nar/valid/helloworld.nar").toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("'lots' is not a byte size"), r.err());
+
+    Run tiny = inspect("--chunk-size", "16", Fixtures.path("nar/valid/helloworld.nar").toString());
+    assertEquals(2, tiny.exit());
+    assertTrue(tiny.err().startsWith("--chunk-size 16: "), tiny.err());
+    Run huge = inspect("--chunk-size", "8G", Fixtures.path("nar/valid/helloworld.nar").toString());
+    assertEquals(2, huge.exit());
+    assertTrue(huge.err().startsWith("--chunk-size 8589934592: too large"), huge.err());
   }
 }

@@ -17,11 +17,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 class LocalDirectoryChunkStoreTest extends ChunkStoreContract {
   @TempDir Path dir;
-  private LocalDirectoryBackend local;
+  LocalDirectoryBackend local;
+
+  /** The backend under test; the rename-fallback test opens it in its other mode. */
+  LocalDirectoryBackend openBackend(Path root) throws Exception {
+    return LocalDirectoryBackend.open(root);
+  }
 
   @Override
   protected ObjectBackend newBackend() throws Exception {
-    local = LocalDirectoryBackend.open(dir.resolve("store"));
+    local = openBackend(dir.resolve("store"));
     return local;
   }
 

@@ -124,7 +124,9 @@ public final class S3Backend implements ObjectBackend {
   @Override
   public boolean putIfAbsent(String key, byte[] data, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, data.length);
-    if (exists(key)) {
+    // With If-None-Match the PUT itself refuses an existing object; a HEAD first would only add
+    // a round trip per new chunk (the ChunkStore has already looked). Without it, look first.
+    if (!conditionalPuts && exists(key)) {
       return false;
     }
     byte[] body = off == 0 && len == data.length ? data : Arrays.copyOfRange(data, off, off + len);

@@ -78,6 +78,11 @@ public final class NarflowTopics {
 
   private NarflowTopics() {}
 
+  /** {@link #ALL}, each named {@code prefix + name} (see {@link NarflowTopic#withPrefix}). */
+  public static List<NarflowTopic<?, ?>> withPrefix(String prefix) {
+    return ALL.stream().<NarflowTopic<?, ?>>map(t -> t.withPrefix(prefix)).toList();
+  }
+
   /**
    * Creates every narflow topic that does not exist yet; existing topics are left as they are,
    * after checking that their cleanup policy is ours (an index topic that deletes old records
@@ -88,11 +93,17 @@ public final class NarflowTopics {
    * @throws KafkaException if the broker refuses or cannot be reached
    */
   public static Set<String> createAll(Admin admin, TopicLayout layout) {
-    List<NewTopic> requests = ALL.stream().map(t -> t.newTopic(layout)).toList();
+    return createAll(admin, layout, "");
+  }
+
+  /** As {@link #createAll(Admin, TopicLayout)}, each topic named {@code prefix + name}. */
+  public static Set<String> createAll(Admin admin, TopicLayout layout, String prefix) {
+    List<NarflowTopic<?, ?>> topics = withPrefix(prefix);
+    List<NewTopic> requests = topics.stream().map(t -> t.newTopic(layout)).toList();
     CreateTopicsResult result = admin.createTopics(requests);
     Set<String> created = new LinkedHashSet<>();
     List<NarflowTopic<?, ?>> existing = new ArrayList<>();
-    for (NarflowTopic<?, ?> topic : ALL) {
+    for (NarflowTopic<?, ?> topic : topics) {
       try {
         await(result.values().get(topic.name()));
         created.add(topic.name());

@@ -83,6 +83,18 @@ class KafkaIndexTransactionTest {
   }
 
   @Test
+  void aTopicPrefixNamesEveryTopicAndLeavesOthersAlone() throws Exception {
+    Set<String> created = NarflowTopics.createAll(admin, TopicLayout.of(1, 1), "team-a.");
+    assertEquals(Set.of("team-a.narflow.requests", "team-a.narflow.work", "team-a.narflow.index",
+        "team-a.narflow.failures"), created);
+    assertEquals("compact", topicConfig("team-a.narflow.index", "cleanup.policy"));
+    assertEquals(Set.of(), NarflowTopics.createAll(admin, TopicLayout.of(1, 1), "team-a."));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> NarflowTopics.INDEX.withPrefix("a/b"));
+    assertTrue(e.getMessage().contains("topic prefix 'a/b'"), e.getMessage());
+  }
+
+  @Test
   @Order(2)
   void refusesAnExistingIndexThatIsNotCompacted() throws Exception {
     ConfigResource index = new ConfigResource(ConfigResource.Type.TOPIC, "narflow.index");

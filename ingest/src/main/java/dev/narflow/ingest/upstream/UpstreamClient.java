@@ -266,9 +266,11 @@ public final class UpstreamClient implements Closeable {
         throw new FetchException(Reason.MALFORMED_NARINFO, 200, false, uri + " is for "
             + info.storePath().absolute() + ", not the requested " + path.absolute());
       }
+      // Signatures first: nothing else an unsigned narinfo says is worth reporting. Compression and
+      // URL are not covered by the signature, so they are checked on their own merits after it.
+      SortedSet<String> verifiedBy = checkSignatures ? verifySignatures(info, uri) : Collections.emptySortedSet();
       compressionOf(info, uri);
       URI narUrl = resolveNarUrl(base, info.url(), uri);
-      SortedSet<String> verifiedBy = checkSignatures ? verifySignatures(info, uri) : Collections.emptySortedSet();
       return new UpstreamNarInfo(base, info, narUrl, verifiedBy);
     }
   }

@@ -80,11 +80,11 @@ public final class VerifiedNar extends InputStream {
       verifyAtEnd();
       return -1;
     }
-    narRead += n;
-    if (narRead > info.narSize()) {
+    if (narRead + n > info.narSize()) {
       throw fail(new FetchException(Reason.NAR_SIZE_MISMATCH, 200, false, narUrl
           + ": NAR is longer than the narinfo's NarSize " + info.narSize() + " of " + info.storePath()));
     }
+    narRead += n;
     narDigest.update(b, off, n);
     return n;
   }

@@ -2,6 +2,7 @@ package dev.narflow.ingest.upstream;
 
 import dev.narflow.topics.v1.FetchFailure;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -15,6 +16,8 @@ public final class FetchException extends IOException {
   private final FetchFailure.Reason reason;
   private final int upstreamStatus;
   private final boolean retryable;
+  /** How long the upstream asked us to wait (Retry-After), or null. */
+  private final Duration retryAfter;
 
   public FetchException(FetchFailure.Reason reason, int upstreamStatus, boolean retryable, String message) {
     this(reason, upstreamStatus, retryable, message, null);
@@ -22,10 +25,16 @@ public final class FetchException extends IOException {
 
   public FetchException(FetchFailure.Reason reason, int upstreamStatus, boolean retryable, String message,
       Throwable cause) {
+    this(reason, upstreamStatus, retryable, message, cause, null);
+  }
+
+  FetchException(FetchFailure.Reason reason, int upstreamStatus, boolean retryable, String message,
+      Throwable cause, Duration retryAfter) {
     super(message, cause);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.upstreamStatus = upstreamStatus;
     this.retryable = retryable;
+    this.retryAfter = retryAfter;
   }
 
   public FetchFailure.Reason reason() {
@@ -40,5 +49,10 @@ public final class FetchException extends IOException {
   /** True for transient failures (5xx, 429, timeouts, resets, truncated transfers). */
   public boolean retryable() {
     return retryable;
+  }
+
+  /** The delay the upstream asked for in {@code Retry-After}, or null. */
+  Duration retryAfter() {
+    return retryAfter;
   }
 }

@@ -431,7 +431,11 @@ public final class IngestWorker implements Closeable {
       collectCompletions();
       commit();
       Set<TopicPartition> gone = new HashSet<>(revoked);
-      log.info("ingest worker {}: partitions {} revoked; abandoning their work in flight", workerId, gone);
+      long inFlight = jobs.stream().filter(j -> gone.contains(j.partition)).count();
+      if (inFlight > 0) {
+        log.info("ingest worker {}: partitions {} revoked; abandoning {} path(s) in flight (the next owner "
+            + "redoes them)", workerId, gone, inFlight);
+      }
       abandon(gone);
     }
 

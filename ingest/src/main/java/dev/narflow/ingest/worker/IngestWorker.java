@@ -107,8 +107,11 @@ public final class IngestWorker implements Closeable {
   private int running;
   private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
 
+  private static final Runnable NO_HOOK = () -> {};
   /** Test hook: runs on the poll thread inside the transaction, just before it commits. */
-  volatile Runnable beforeCommit = () -> {};
+  volatile Runnable beforeCommit = NO_HOOK;
+  /** The partitions assigned now, for tests and logs. */
+  private volatile Set<TopicPartition> assignment = Set.of();
 
   private record Completion(PathJob job, Outcome outcome) {}
 
@@ -214,8 +217,16 @@ public final class IngestWorker implements Closeable {
       if (referenceProducer != null) referenceProducer.close(Duration.ZERO);
       if (pathThreads != null) pathThreads.shutdownNow();
       if (consumer != null) consumer.wakeup();
-      join(Duration.ofSeconds(30));
+      if (pollThread != null) {
+        pollThread.interrupt(); // out of any wait, a test hook's included
+        join(Duration.ofSeconds(30));
+      }
     }
+  }
+
+  /** The partitions of narflow.work this worker owns now. */
+  Set<TopicPartition> assignment() {
+    return assignment;
   }
 
   private void join(Duration timeout) {
@@ -317,7 +328,11 @@ public final class IngestWorker implements Closeable {
         for (ProducerRecord<byte[], byte[]> r : c.outcome().records()) producer.send(r);
       }
       if (!commitOffsets.isEmpty()) producer.sendOffsetsToTransaction(commitOffsets, consumer.groupMetadata());
-      beforeCommit.run();
+      Runnable hook = beforeCommit;
+      if (hook != NO_HOOK) {
+        producer.flush(); // so that a test killing us here leaves the records in the open transaction
+        hook.run();
+      }
       if (killed) return;
       producer.commitTransaction();
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException
@@ -426,6 +441,7 @@ public final class IngestWorker implements Closeable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+      assignment = Set.copyOf(consumer.assignment().stream().filter(tp -> !revoked.contains(tp)).toList());
       if (revoked.isEmpty() || killed) return;
       // What is finished goes out now, while this generation may still commit it.
       collectCompletions();
@@ -441,6 +457,7 @@ public final class IngestWorker implements Closeable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> lost) {
+      assignment = Set.of();
       if (lost.isEmpty() || killed) return;
       log.warn("ingest worker {}: partitions {} lost; abandoning their work", workerId, lost);
       abandon(new HashSet<>(lost));
@@ -448,6 +465,7 @@ public final class IngestWorker implements Closeable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+      assignment = Set.copyOf(consumer.assignment());
       if (!assigned.isEmpty()) log.info("ingest worker {}: assigned {}", workerId, assigned);
     }
   }
@@ -457,6 +475,7 @@ public final class IngestWorker implements Closeable {
     jobs.clear();
     waiting.clear();
     if (killed) {
+      Thread.interrupted(); // kill()'s interrupt has done its work; closing must not trip on it
       try {
         consumer.close(Duration.ZERO);
       } catch (RuntimeException ignored) {

@@ -91,6 +91,7 @@ final class WorkerKit implements AutoCloseable {
     return IngestWorker.builder()
         .kafka(kafka())
         .topicPrefix(prefix)
+        .groupId(prefix + "workers")
         .chunkStore(store)
         .maxInFlightNars(4)
         .importThreads(2)

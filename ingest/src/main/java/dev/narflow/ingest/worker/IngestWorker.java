@@ -110,6 +110,7 @@ public final class IngestWorker implements Closeable {
   private static final Runnable NO_HOOK = () -> {};
   /** Test hook: runs on the poll thread inside the transaction, just before it commits. */
   volatile Runnable beforeCommit = NO_HOOK;
+  private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
   /** The partitions assigned now, for tests and logs. */
   private volatile Set<TopicPartition> assignment = Set.of();
 
@@ -222,6 +223,11 @@ public final class IngestWorker implements Closeable {
         join(Duration.ofSeconds(30));
       }
     }
+  }
+
+  /** How many transactions this worker committed. */
+  long transactionsCommitted() {
+    return transactions.get();
   }
 
   /** The partitions of narflow.work this worker owns now. */
@@ -359,6 +365,7 @@ public final class IngestWorker implements Closeable {
       return;
     }
     offsets.committed(commitOffsets);
+    transactions.incrementAndGet();
     List<Completion> committed = new ArrayList<>(batch);
     batch.clear();
     for (Completion c : committed) report(c.outcome());

@@ -38,6 +38,11 @@ final class ByteBudget {
     notifyAll();
   }
 
+  /** Paths waiting for room. */
+  synchronized int waiting() {
+    return waiters.size();
+  }
+
   synchronized long used() {
     return used;
   }

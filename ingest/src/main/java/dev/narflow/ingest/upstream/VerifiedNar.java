@@ -166,8 +166,9 @@ public final class VerifiedNar extends InputStream {
     private final NarInfo info;
     private final URI narUrl;
     private final MessageDigest fileDigest;
-    private long count;
-    private FetchException failure;
+    // Written by the one thread that reads the body (a native decoder's feeder), read by others.
+    private volatile long count;
+    private volatile FetchException failure;
 
     CompressedSide(WatchedBody body, NarInfo info, URI narUrl) {
       this.body = body;

@@ -29,7 +29,7 @@ final class WatchedBody extends InputStream {
   private volatile long readStartedNanos;
   private volatile boolean reading;
   private volatile boolean timedOut;
-  private boolean closed;
+  private volatile boolean closed;
   private long count;
 
   /** {@code contentLength} is -1 when the response did not say. */

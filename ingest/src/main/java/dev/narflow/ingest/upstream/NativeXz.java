@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * which with many NARs in flight would break the memory bound; parallelism comes from several NARs
  * in flight instead.
  *
- * <p>The process is spawned per NAR, so small files stay with xz-java (see {@link NarDecoders}). If the binary cannot be started, xz-java is used: it always works.
+ * <p>The process is spawned per NAR, so small files stay with xz-java (see {@link NarDecoders}).
+ * If the binary cannot be started, xz-java is used: it always works.
  * Checks are unchanged: VerifiedNar still bounds and hashes every byte that comes out, and kills
  * the process when it stops early.
  */

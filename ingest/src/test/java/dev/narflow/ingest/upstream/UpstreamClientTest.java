@@ -218,15 +218,51 @@ class UpstreamClientTest {
     cache.copy(a, "none");
     cache.copy(b, "none");
     Files.copy(cache.narFile(b), cache.narFile(a), StandardCopyOption.REPLACE_EXISTING);
+    cache.editNarInfo(a, "FileHash", null); // unsigned anyway: only NarHash can be relied on
+    cache.editNarInfo(a, "FileSize", null);
     try (UpstreamClient client = client()) {
-      // FileHash (unsigned, but given) catches it first ...
-      fails(Reason.NAR_HASH_MISMATCH, () -> readAll(client, a));
-      cache.editNarInfo(a, "FileHash", null);
-      cache.editNarInfo(a, "FileSize", null);
-      // ... and NarHash (signed) without it; nothing past the end is returned as good data.
       FetchException e = fails(Reason.NAR_HASH_MISMATCH, () -> readAll(client, a));
       assertTrue(e.getMessage().contains("NarHash"), e.getMessage());
       assertFalse(e.retryable());
+    }
+  }
+
+  @Test
+  void fileHashAndFileSizeAreCheckedWhenGiven() throws Exception {
+    String p = path("file-fields", "zstd");
+    String q = path("file-fields-other", "zstd");
+    String otherHash = Files.readString(cache.narInfoFile(q)).lines()
+        .filter(l -> l.startsWith("FileHash: ")).findFirst().orElseThrow().substring(10);
+    long size = Files.size(cache.narFile(p));
+    try (UpstreamClient client = client()) {
+      cache.editNarInfo(p, "FileHash", otherHash);
+      FetchException e = fails(Reason.NAR_HASH_MISMATCH, () -> readAll(client, p));
+      assertTrue(e.getMessage().contains("FileHash"), e.getMessage());
+      cache.editNarInfo(p, "FileHash", null);
+      cache.editNarInfo(p, "FileSize", Long.toString(size - 1));
+      e = fails(Reason.NAR_SIZE_MISMATCH, () -> readAll(client, p));
+      assertTrue(e.getMessage().contains("FileSize"), e.getMessage());
+      cache.editNarInfo(p, "FileSize", Long.toString(size + 1));
+      e = fails(Reason.NAR_SIZE_MISMATCH, () -> readAll(client, p));
+      assertTrue(e.getMessage().contains("FileSize"), e.getMessage());
+    }
+  }
+
+  @Test
+  void connectionsAreReused() throws Exception {
+    String a = path("reuse-a", "xz");
+    String b = path("reuse-b", "none");
+    try (NixCacheFixture fresh = NixCacheFixture.create(Files.createDirectories(work.resolve("reuse")))) {
+      fresh.copy(a, "xz");
+      fresh.copy(b, "none");
+      try (UpstreamClient client = clientBuilder(fresh.url()).trustedKeys(TrustedKeys.parse(fresh.publicKey())).build()) {
+        for (int i = 0; i < 3; i++) {
+          assertArrayEquals(RealNix.dump(Path.of(a)), readAll(client, a));
+          assertArrayEquals(RealNix.dump(Path.of(b)), readAll(client, b));
+        }
+      }
+      assertEquals(13, fresh.totalRequests()); // nix-cache-info, then a narinfo and a NAR each time
+      assertEquals(1, fresh.connectionCount());
     }
   }
 
@@ -504,6 +540,45 @@ class UpstreamClientTest {
       assertTrue(e.retryable());
       assertEquals(0, e.upstreamStatus());
     }
+  }
+
+  @Test
+  void aTransientNixCacheInfoFailureIsNotRemembered() throws Exception {
+    cache.faults().failNext("/nix-cache-info", 503, 3);
+    try (UpstreamClient client = client()) {
+      assertTrue(fails(Reason.UPSTREAM_ERROR, client::checkUpstreams).retryable());
+      client.checkUpstreams(); // asks again, and now the cache answers
+    } finally {
+      cache.faults().clear();
+    }
+  }
+
+  @Test
+  void backoffDoublesWithJitterUpToItsCapAndRetryAfterWins() {
+    try (UpstreamClient client = clientBuilder().initialBackoff(Duration.ofMillis(100))
+        .maxBackoff(Duration.ofSeconds(1)).maxRetryAfter(Duration.ofSeconds(2)).build()) {
+      FetchException plain = new FetchException(Reason.UPSTREAM_ERROR, 503, true, "x");
+      long[][] expected = {{2, 50, 100}, {3, 100, 200}, {4, 200, 400}, {5, 400, 800}, {6, 500, 1000}, {30, 500, 1000}};
+      for (long[] e : expected) {
+        for (int i = 0; i < 200; i++) {
+          long ms = client.delayBefore((int) e[0], plain).toMillis();
+          assertTrue(ms >= e[1] && ms <= e[2], "attempt " + e[0] + ": " + ms + " ms");
+        }
+      }
+      FetchException slowDown = new FetchException(Reason.UPSTREAM_ERROR, 429, true, "x", null, Duration.ofSeconds(60));
+      assertEquals(Duration.ofSeconds(2), client.delayBefore(2, slowDown));
+    }
+  }
+
+  @Test
+  void retryAfterIsReadInItsSecondsForm() {
+    java.util.function.Function<String, Duration> parse = v -> UpstreamClient.retryAfter(
+        java.net.http.HttpHeaders.of(java.util.Map.of("Retry-After", List.of(v)), (a, b) -> true));
+    assertEquals(Duration.ofSeconds(120), parse.apply("120"));
+    assertEquals(Duration.ZERO, parse.apply("0"));
+    assertEquals(null, parse.apply("Wed, 21 Oct 2015 07:28:00 GMT"));
+    assertEquals(null, parse.apply("-1"));
+    assertEquals(null, parse.apply("99999999999999999999"));
   }
 
   @Test

@@ -71,7 +71,7 @@ final class WatchedBody extends InputStream {
   @Override
   public int read(byte[] b, int off, int len) throws FetchException {
     if (len == 0) return 0;
-    if (closed) throw new FetchException(Reason.INTERNAL, 0, false, "read after close of " + uri);
+    if (closed) throw new FetchException(Reason.UPSTREAM_ERROR, status, true, uri + ": body closed (download cancelled)");
     int n;
     readStartedNanos = System.nanoTime();
     reading = true;

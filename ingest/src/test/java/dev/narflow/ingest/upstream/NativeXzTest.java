@@ -3,6 +3,7 @@ package dev.narflow.ingest.upstream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,6 +22,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -173,6 +176,34 @@ class NativeXzTest {
       VerifiedNar nar = client.openNar(client.narInfo(sp(p)));
       assertEquals(1000, nar.readNBytes(1000).length);
       nar.close();
+    }
+  }
+
+  @Test
+  void closingFromAnotherThreadCancelsABlockedRead() throws Exception {
+    String p = path("native-cancel");
+    cache.faults().stall(cache.narFile(p).getFileName().toString());
+    try (UpstreamClient client = clientBuilder(xz).idleTimeout(Duration.ofMinutes(1)).build()) {
+      VerifiedNar stalled = client.openNar(client.narInfo(sp(p)));
+      CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
+        try {
+          stalled.readAllBytes();
+          return null;
+        } catch (Throwable t) {
+          return t;
+        }
+      });
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (stalled.compressedBytesRead() < Files.size(cache.narFile(p)) / 2) {
+        assertTrue(System.nanoTime() < deadline, "the first half of the body never arrived");
+        Thread.sleep(5);
+      }
+      stalled.close();
+      FetchException e = assertInstanceOf(FetchException.class, reader.get(30, TimeUnit.SECONDS));
+      assertEquals(Reason.UPSTREAM_ERROR, e.reason(), e.getMessage());
+      assertTrue(e.retryable());
+    } finally {
+      cache.faults().clear();
     }
   }
 

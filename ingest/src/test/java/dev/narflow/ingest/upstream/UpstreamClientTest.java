@@ -3,6 +3,7 @@ package dev.narflow.ingest.upstream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -446,6 +447,38 @@ class UpstreamClientTest {
       cache.faults().clear();
     }
     assertEquals(2, cache.requestCount(nar));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"xz", "zstd", "none"})
+  void closingFromAnotherThreadCancelsABlockedRead(String compression) throws Exception {
+    String p = path("cancel-" + compression, compression);
+    String nar = cache.narFile(p).getFileName().toString();
+    cache.faults().stall(nar);
+    // The idle timeout is far away: only the close can end the read as UPSTREAM_ERROR.
+    try (UpstreamClient client = clientBuilder().idleTimeout(Duration.ofMinutes(1)).build()) {
+      VerifiedNar stalled = client.openNar(client.narInfo(sp(p)));
+      java.util.concurrent.CompletableFuture<Throwable> reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          stalled.readAllBytes();
+          return null;
+        } catch (Throwable t) {
+          return t;
+        }
+      });
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (stalled.compressedBytesRead() < Files.size(cache.narFile(p)) / 2) {
+        assertTrue(System.nanoTime() < deadline, "the first half of the body never arrived");
+        Thread.sleep(5);
+      }
+      stalled.close();
+      Throwable t = reader.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      FetchException e = assertInstanceOf(FetchException.class, t);
+      assertEquals(Reason.UPSTREAM_ERROR, e.reason(), e.getMessage());
+      assertTrue(e.retryable());
+    } finally {
+      cache.faults().clear();
+    }
   }
 
   @Test

@@ -114,7 +114,7 @@ final class NativeXz implements VerifiedNar.Decoder {
   }
 
   /** xz's stdout; at its end the exit status and the feeder's fate decide between EOF and an error. */
-  private static final class Output extends InputStream {
+  private static final class Output extends BulkInputStream {
     private final Process process;
     private final Feeder feeder;
     private final Thread feederThread;
@@ -128,13 +128,6 @@ final class NativeXz implements VerifiedNar.Decoder {
       this.feederThread = feederThread;
       this.compressed = compressed;
       this.stdout = process.getInputStream();
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

@@ -134,6 +134,11 @@ public final class UpstreamClient implements Closeable {
     return new Builder();
   }
 
+  /** How NARs are decoded (pure Java, or native xz where it pays). */
+  NarDecoders decoders() {
+    return decoders;
+  }
+
   /** The upstreams in the order they are tried. */
   public List<URI> upstreams() {
     List<URI> l = new ArrayList<>();

@@ -171,7 +171,7 @@ public final class VerifiedNar extends InputStream {
   }
 
   /** The compressed bytes as received: counted, hashed when FileHash is given, bounded by FileSize. */
-  private static final class CompressedSide extends InputStream {
+  private static final class CompressedSide extends BulkInputStream {
     private final WatchedBody body;
     private final NarInfo info;
     private final URI narUrl;
@@ -185,13 +185,6 @@ public final class VerifiedNar extends InputStream {
       this.info = info;
       this.narUrl = narUrl;
       this.fileDigest = info.fileHash() == null ? null : info.fileHash().algorithm().newDigest();
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * {@link FetchException}: TIMEOUT after an abort, UPSTREAM_ERROR (retryable) for a broken
  * connection or a body shorter than its Content-Length.
  */
-final class WatchedBody extends InputStream {
+final class WatchedBody extends BulkInputStream {
   private static final long MIN_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private final InputStream body;
@@ -59,13 +59,6 @@ final class WatchedBody extends InputStream {
   /** Bytes received so far. */
   long count() {
     return count;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

@@ -3,7 +3,6 @@ package dev.narflow.ingest.upstream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,8 +21,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -181,30 +178,9 @@ class NativeXzTest {
 
   @Test
   void closingFromAnotherThreadCancelsABlockedRead() throws Exception {
-    String p = path("native-cancel");
-    cache.faults().stall(cache.narFile(p).getFileName().toString());
-    try (UpstreamClient client = clientBuilder(xz).idleTimeout(Duration.ofMinutes(1)).build()) {
-      VerifiedNar stalled = client.openNar(client.narInfo(sp(p)));
-      CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
-        try {
-          stalled.readAllBytes();
-          return null;
-        } catch (Throwable t) {
-          return t;
-        }
-      });
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (stalled.compressedBytesRead() < Files.size(cache.narFile(p)) / 2) {
-        assertTrue(System.nanoTime() < deadline, "the first half of the body never arrived");
-        Thread.sleep(5);
-      }
-      stalled.close();
-      FetchException e = assertInstanceOf(FetchException.class, reader.get(30, TimeUnit.SECONDS));
-      assertEquals(Reason.UPSTREAM_ERROR, e.reason(), e.getMessage());
-      assertTrue(e.retryable());
-    } finally {
-      cache.faults().clear();
-    }
+    FetchException e = UpstreamClientTest.cancelWhileStalled(cache, path("native-cancel"), clientBuilder(xz));
+    assertEquals(Reason.UPSTREAM_ERROR, e.reason(), e.getMessage());
+    assertTrue(e.retryable());
   }
 
   @Test
@@ -225,6 +201,12 @@ class NativeXzTest {
     assertNotSame(xz, d.decoderFor(Compression.XZ, small));
     assertNotSame(xz, d.decoderFor(Compression.ZSTD, narInfo(1 << 30)));
     assertSame(NarDecoders.PURE_JAVA, NarDecoders.choose(false));
+    try (UpstreamClient forcedJava = clientBuilder(xz).decoders(NarDecoders.PURE_JAVA).nativeXz(false).build();
+        UpstreamClient byDefault = UpstreamClient.builder().upstreams(List.of(cache.url())).checkSignatures(false)
+            .nativeXz(false).build()) {
+      assertSame(NarDecoders.PURE_JAVA, forcedJava.decoders());
+      assertSame(NarDecoders.PURE_JAVA, byDefault.decoders());
+    }
   }
 
   private static NarInfo narInfo(long fileSize) {

@@ -21,7 +21,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -453,12 +455,22 @@ class UpstreamClientTest {
   @ValueSource(strings = {"xz", "zstd", "none"})
   void closingFromAnotherThreadCancelsABlockedRead(String compression) throws Exception {
     String p = path("cancel-" + compression, compression);
-    String nar = cache.narFile(p).getFileName().toString();
-    cache.faults().stall(nar);
-    // The idle timeout is far away: only the close can end the read as UPSTREAM_ERROR.
-    try (UpstreamClient client = clientBuilder().idleTimeout(Duration.ofMinutes(1)).build()) {
-      VerifiedNar stalled = client.openNar(client.narInfo(sp(p)));
-      java.util.concurrent.CompletableFuture<Throwable> reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+    FetchException e = cancelWhileStalled(cache, p, clientBuilder());
+    assertEquals(Reason.UPSTREAM_ERROR, e.reason(), e.getMessage());
+    assertTrue(e.retryable());
+  }
+
+  /**
+   * Reads {@code path}'s NAR on another thread while the upstream stalls halfway, closes the
+   * stream once half of it has arrived, and returns what the reader got. The idle timeout is far
+   * away: only the close can end the read.
+   */
+  static FetchException cancelWhileStalled(NixCacheFixture cache, String path, UpstreamClient.Builder builder)
+      throws Exception {
+    cache.faults().stall(cache.narFile(path).getFileName().toString());
+    try (UpstreamClient client = builder.idleTimeout(Duration.ofMinutes(1)).build()) {
+      VerifiedNar stalled = client.openNar(client.narInfo(sp(path)));
+      CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
         try {
           stalled.readAllBytes();
           return null;
@@ -467,15 +479,12 @@ class UpstreamClientTest {
         }
       });
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (stalled.compressedBytesRead() < Files.size(cache.narFile(p)) / 2) {
+      while (stalled.compressedBytesRead() < Files.size(cache.narFile(path)) / 2) {
         assertTrue(System.nanoTime() < deadline, "the first half of the body never arrived");
         Thread.sleep(5);
       }
       stalled.close();
-      Throwable t = reader.get(30, java.util.concurrent.TimeUnit.SECONDS);
-      FetchException e = assertInstanceOf(FetchException.class, t);
-      assertEquals(Reason.UPSTREAM_ERROR, e.reason(), e.getMessage());
-      assertTrue(e.retryable());
+      return assertInstanceOf(FetchException.class, reader.get(30, TimeUnit.SECONDS));
     } finally {
       cache.faults().clear();
     }

@@ -121,7 +121,10 @@ public enum Compression {
     }
 
     private static IOException failure(Compression compression, Exception e) {
-      return new IOException(compression.narInfoName + " data is corrupt or truncated: " + e.getMessage(), e);
+      // xz-java and others end a cut-off stream with a bare EOFException: say what it means.
+      String detail = e instanceof java.io.EOFException && e.getMessage() == null ? "unexpected end of data"
+          : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      return new IOException(compression.narInfoName + " data is corrupt or truncated: " + detail, e);
     }
 
     @Override

@@ -61,6 +61,9 @@ public final class UpstreamClient implements Closeable {
   /** The key cache.nixos.org signs with, trusted by default by the CLI. */
   public static final String CACHE_NIXOS_ORG_KEY = "cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=";
 
+  /** Set to {@code false} to decode xz in Java even where a native {@code xz} is on PATH. */
+  public static final String NATIVE_XZ_PROPERTY = "narflow.xz.native";
+
   private static final int MAX_CACHE_INFO_SIZE = 64 * 1024;
   private static final int MAX_ERROR_BODY_DRAIN = 64 * 1024;
 
@@ -120,7 +123,7 @@ public final class UpstreamClient implements Closeable {
     });
     watchdog.setRemoveOnCancelPolicy(true);
     this.sleeper = b.sleeper;
-    this.decoders = b.decoders;
+    this.decoders = b.decoders != null ? b.decoders : NarDecoders.choose(b.nativeXz);
     if (!checkSignatures) {
       log.warn("signatures of upstream narinfos are NOT checked (--no-check-sigs): anything {} serves is accepted",
           b.upstreams);
@@ -129,6 +132,11 @@ public final class UpstreamClient implements Closeable {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** How NARs are decoded (pure Java, or native xz where it pays). */
+  NarDecoders decoders() {
+    return decoders;
   }
 
   /** The upstreams in the order they are tried. */
@@ -179,7 +187,7 @@ public final class UpstreamClient implements Closeable {
     URI narUrl = checkNarUrl(info.narUrl(), info.narUrl().toString());
     HttpResponse<InputStream> response = withRetries(narUrl, () -> get(narUrl));
     WatchedBody body = watch(response);
-    return new VerifiedNar(info.narInfo(), narUrl, body, decoders.decoderFor(compression));
+    return new VerifiedNar(info.narInfo(), narUrl, body, decoders.decoderFor(compression, info.narInfo()));
   }
 
   /** Stops the idle watchdog, and the HTTP client if this client made it (on JDKs that can close one). */
@@ -490,7 +498,8 @@ public final class UpstreamClient implements Closeable {
     private Duration maxRetryAfter = Duration.ofSeconds(60);
     private HttpClient httpClient;
     private Sleeper sleeper = d -> Thread.sleep(d.toMillis(), (int) (d.toNanos() % 1_000_000));
-    private NarDecoders decoders = NarDecoders.DEFAULT;
+    private NarDecoders decoders;
+    private boolean nativeXz = !"false".equals(System.getProperty(NATIVE_XZ_PROPERTY));
 
     private Builder() {}
 
@@ -556,6 +565,16 @@ public final class UpstreamClient implements Closeable {
     /** A shared JDK client to use instead of one of our own (then it is not closed by us). */
     public Builder httpClient(HttpClient httpClient) {
       this.httpClient = httpClient;
+      return this;
+    }
+
+    /**
+     * Whether xz NARs may be decoded by a native {@code xz} on PATH (see NativeXz for why and the
+     * measurements); false forces pure Java. Default true, or the system property
+     * {@value UpstreamClient#NATIVE_XZ_PROPERTY} when set to {@code false}.
+     */
+    public Builder nativeXz(boolean nativeXz) {
+      this.nativeXz = nativeXz;
       return this;
     }
 

@@ -39,11 +39,12 @@ public final class VerifiedNar extends InputStream {
   private final CompressedSide compressed;
   private final Decoder decoder;
   private final MessageDigest narDigest;
-  private InputStream decoded;
+  private volatile InputStream decoded;
   private long narRead;
   private FetchException failure;
   private boolean verified;
-  private boolean closed;
+  /** Also set by another thread that cancels the download by closing. */
+  private volatile boolean closed;
 
   VerifiedNar(NarInfo info, URI narUrl, WatchedBody body, Decoder decoder) {
     this.info = info;
@@ -65,7 +66,7 @@ public final class VerifiedNar extends InputStream {
     java.util.Objects.checkFromIndexSize(off, len, b.length);
     if (failure != null) throw failure;
     if (verified) return -1;
-    if (closed) throw fail(new FetchException(Reason.INTERNAL, 0, false, "read after close of " + narUrl));
+    if (closed) throw cancelled();
     if (len == 0) return 0;
     // At most one byte past NarSize is ever decoded: enough to tell that the NAR is too long.
     long allowed = info.narSize() + 1 - narRead;
@@ -74,7 +75,8 @@ public final class VerifiedNar extends InputStream {
       if (decoded == null) decoded = decoder.open(compressed);
       n = decoded.read(b, off, (int) Math.min(len, allowed));
     } catch (IOException | RuntimeException e) {
-      throw fail(classify(e));
+      // Closed by another thread while decoding: whatever the decoder made of that, it is no verdict.
+      throw fail(closed ? cancelled() : classify(e));
     }
     if (n < 0) {
       verifyAtEnd();
@@ -107,19 +109,27 @@ public final class VerifiedNar extends InputStream {
     return compressed.count;
   }
 
-  /** Aborts the download if it is not finished; idempotent. */
+  /**
+   * Aborts the download if it is not finished; idempotent. May be called from another thread to
+   * cancel: the reader then gets a retryable FetchException, never a verdict on the data.
+   */
   @Override
   public void close() {
     if (closed) return;
     closed = true;
-    if (decoded != null) {
+    compressed.body.close(); // first: wakes a reader blocked on the network (and a decoder holding its lock)
+    InputStream d = decoded;
+    if (d != null) {
       try {
-        decoded.close(); // frees native decoder memory (zstd) and closes the body beneath
+        d.close(); // frees native decoder memory (zstd) or stops the xz process
       } catch (IOException | RuntimeException ignored) {
-        // closing is best effort; the body is closed next regardless
+        // best effort: the body is closed already
       }
     }
-    compressed.body.close();
+  }
+
+  private FetchException cancelled() {
+    return new FetchException(Reason.UPSTREAM_ERROR, 0, true, narUrl + ": download cancelled (stream closed)");
   }
 
   private void verifyAtEnd() throws FetchException {
@@ -161,26 +171,20 @@ public final class VerifiedNar extends InputStream {
   }
 
   /** The compressed bytes as received: counted, hashed when FileHash is given, bounded by FileSize. */
-  private static final class CompressedSide extends InputStream {
+  private static final class CompressedSide extends BulkInputStream {
     private final WatchedBody body;
     private final NarInfo info;
     private final URI narUrl;
     private final MessageDigest fileDigest;
-    private long count;
-    private FetchException failure;
+    // Written by the one thread that reads the body (a native decoder's feeder), read by others.
+    private volatile long count;
+    private volatile FetchException failure;
 
     CompressedSide(WatchedBody body, NarInfo info, URI narUrl) {
       this.body = body;
       this.info = info;
       this.narUrl = narUrl;
       this.fileDigest = info.fileHash() == null ? null : info.fileHash().algorithm().newDigest();
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

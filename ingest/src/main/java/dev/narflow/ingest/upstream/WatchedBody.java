@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * {@link FetchException}: TIMEOUT after an abort, UPSTREAM_ERROR (retryable) for a broken
  * connection or a body shorter than its Content-Length.
  */
-final class WatchedBody extends InputStream {
+final class WatchedBody extends BulkInputStream {
   private static final long MIN_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private final InputStream body;
@@ -29,7 +29,7 @@ final class WatchedBody extends InputStream {
   private volatile long readStartedNanos;
   private volatile boolean reading;
   private volatile boolean timedOut;
-  private boolean closed;
+  private volatile boolean closed;
   private long count;
 
   /** {@code contentLength} is -1 when the response did not say. */
@@ -62,16 +62,9 @@ final class WatchedBody extends InputStream {
   }
 
   @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
-  }
-
-  @Override
   public int read(byte[] b, int off, int len) throws FetchException {
     if (len == 0) return 0;
-    if (closed) throw new FetchException(Reason.INTERNAL, 0, false, "read after close of " + uri);
+    if (closed) throw new FetchException(Reason.UPSTREAM_ERROR, status, true, uri + ": body closed (download cancelled)");
     int n;
     readStartedNanos = System.nanoTime();
     reading = true;

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -43,6 +44,7 @@ public final class NixCacheFixture implements AutoCloseable {
   private final FaultInjector faults = new FaultInjector();
   private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
   private final AtomicInteger total = new AtomicInteger();
+  private final Set<InetSocketAddress> clients = ConcurrentHashMap.newKeySet();
   private final CountDownLatch closing = new CountDownLatch(1);
   private final ExecutorService executor;
   private final HttpServer server;
@@ -178,6 +180,11 @@ public final class NixCacheFixture implements AutoCloseable {
     return total.get();
   }
 
+  /** How many TCP connections requests came on (distinct client addresses): connection reuse shows here. */
+  public int connectionCount() {
+    return clients.size();
+  }
+
   @Override
   public void close() {
     closing.countDown(); // releases stalled responses
@@ -204,6 +211,7 @@ public final class NixCacheFixture implements AutoCloseable {
       String path = ex.getRequestURI().getRawPath();
       requests.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
       total.incrementAndGet();
+      clients.add(ex.getRemoteAddress());
       FaultInjector.Fault fault = faults.take(path);
       if (fault != null && fault.kind() == FaultInjector.Kind.STATUS) {
         if (fault.retryAfterSeconds() >= 0) ex.getResponseHeaders().set("Retry-After", Integer.toString(fault.retryAfterSeconds()));

@@ -2,6 +2,7 @@ package dev.narflow.ingest.upstream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,6 +75,7 @@ class CompressionTest {
       }
     });
     assertTrue(e.getMessage().startsWith(c.narInfoName() + " data is corrupt or truncated"), e.getMessage());
+    assertFalse(e.getMessage().endsWith("null"), e.getMessage());
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.narflow.ingest.upstream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,7 +21,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -218,15 +221,51 @@ class UpstreamClientTest {
     cache.copy(a, "none");
     cache.copy(b, "none");
     Files.copy(cache.narFile(b), cache.narFile(a), StandardCopyOption.REPLACE_EXISTING);
+    cache.editNarInfo(a, "FileHash", null); // unsigned anyway: only NarHash can be relied on
+    cache.editNarInfo(a, "FileSize", null);
     try (UpstreamClient client = client()) {
-      // FileHash (unsigned, but given) catches it first ...
-      fails(Reason.NAR_HASH_MISMATCH, () -> readAll(client, a));
-      cache.editNarInfo(a, "FileHash", null);
-      cache.editNarInfo(a, "FileSize", null);
-      // ... and NarHash (signed) without it; nothing past the end is returned as good data.
       FetchException e = fails(Reason.NAR_HASH_MISMATCH, () -> readAll(client, a));
       assertTrue(e.getMessage().contains("NarHash"), e.getMessage());
       assertFalse(e.retryable());
+    }
+  }
+
+  @Test
+  void fileHashAndFileSizeAreCheckedWhenGiven() throws Exception {
+    String p = path("file-fields", "zstd");
+    String q = path("file-fields-other", "zstd");
+    String otherHash = Files.readString(cache.narInfoFile(q)).lines()
+        .filter(l -> l.startsWith("FileHash: ")).findFirst().orElseThrow().substring(10);
+    long size = Files.size(cache.narFile(p));
+    try (UpstreamClient client = client()) {
+      cache.editNarInfo(p, "FileHash", otherHash);
+      FetchException e = fails(Reason.NAR_HASH_MISMATCH, () -> readAll(client, p));
+      assertTrue(e.getMessage().contains("FileHash"), e.getMessage());
+      cache.editNarInfo(p, "FileHash", null);
+      cache.editNarInfo(p, "FileSize", Long.toString(size - 1));
+      e = fails(Reason.NAR_SIZE_MISMATCH, () -> readAll(client, p));
+      assertTrue(e.getMessage().contains("FileSize"), e.getMessage());
+      cache.editNarInfo(p, "FileSize", Long.toString(size + 1));
+      e = fails(Reason.NAR_SIZE_MISMATCH, () -> readAll(client, p));
+      assertTrue(e.getMessage().contains("FileSize"), e.getMessage());
+    }
+  }
+
+  @Test
+  void connectionsAreReused() throws Exception {
+    String a = path("reuse-a", "xz");
+    String b = path("reuse-b", "none");
+    try (NixCacheFixture fresh = NixCacheFixture.create(Files.createDirectories(work.resolve("reuse")))) {
+      fresh.copy(a, "xz");
+      fresh.copy(b, "none");
+      try (UpstreamClient client = clientBuilder(fresh.url()).trustedKeys(TrustedKeys.parse(fresh.publicKey())).build()) {
+        for (int i = 0; i < 3; i++) {
+          assertArrayEquals(RealNix.dump(Path.of(a)), readAll(client, a));
+          assertArrayEquals(RealNix.dump(Path.of(b)), readAll(client, b));
+        }
+      }
+      assertEquals(13, fresh.totalRequests()); // nix-cache-info, then a narinfo and a NAR each time
+      assertEquals(1, fresh.connectionCount());
     }
   }
 
@@ -298,7 +337,7 @@ class UpstreamClientTest {
     try (UpstreamClient client = client()) {
       FetchException e = fails(Reason.MALFORMED_NAR, () -> readAll(client, p));
       assertFalse(e.retryable());
-      assertTrue(e.getMessage().contains("xz"), e.getMessage());
+      assertTrue(e.getMessage().contains("xz data is corrupt or truncated: unexpected end of data"), e.getMessage());
     }
   }
 
@@ -412,6 +451,45 @@ class UpstreamClientTest {
     assertEquals(2, cache.requestCount(nar));
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"xz", "zstd", "none"})
+  void closingFromAnotherThreadCancelsABlockedRead(String compression) throws Exception {
+    String p = path("cancel-" + compression, compression);
+    FetchException e = cancelWhileStalled(cache, p, clientBuilder());
+    assertEquals(Reason.UPSTREAM_ERROR, e.reason(), e.getMessage());
+    assertTrue(e.retryable());
+  }
+
+  /**
+   * Reads {@code path}'s NAR on another thread while the upstream stalls halfway, closes the
+   * stream once half of it has arrived, and returns what the reader got. The idle timeout is far
+   * away: only the close can end the read.
+   */
+  static FetchException cancelWhileStalled(NixCacheFixture cache, String path, UpstreamClient.Builder builder)
+      throws Exception {
+    cache.faults().stall(cache.narFile(path).getFileName().toString());
+    try (UpstreamClient client = builder.idleTimeout(Duration.ofMinutes(1)).build()) {
+      VerifiedNar stalled = client.openNar(client.narInfo(sp(path)));
+      CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
+        try {
+          stalled.readAllBytes();
+          return null;
+        } catch (Throwable t) {
+          return t;
+        }
+      });
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (stalled.compressedBytesRead() < Files.size(cache.narFile(path)) / 2) {
+        assertTrue(System.nanoTime() < deadline, "the first half of the body never arrived");
+        Thread.sleep(5);
+      }
+      stalled.close();
+      return assertInstanceOf(FetchException.class, reader.get(30, TimeUnit.SECONDS));
+    } finally {
+      cache.faults().clear();
+    }
+  }
+
   @Test
   void noResponseHeadersInTimeIsRetried() throws Exception {
     String p = path("no-headers", "xz");
@@ -504,6 +582,45 @@ class UpstreamClientTest {
       assertTrue(e.retryable());
       assertEquals(0, e.upstreamStatus());
     }
+  }
+
+  @Test
+  void aTransientNixCacheInfoFailureIsNotRemembered() throws Exception {
+    cache.faults().failNext("/nix-cache-info", 503, 3);
+    try (UpstreamClient client = client()) {
+      assertTrue(fails(Reason.UPSTREAM_ERROR, client::checkUpstreams).retryable());
+      client.checkUpstreams(); // asks again, and now the cache answers
+    } finally {
+      cache.faults().clear();
+    }
+  }
+
+  @Test
+  void backoffDoublesWithJitterUpToItsCapAndRetryAfterWins() {
+    try (UpstreamClient client = clientBuilder().initialBackoff(Duration.ofMillis(100))
+        .maxBackoff(Duration.ofSeconds(1)).maxRetryAfter(Duration.ofSeconds(2)).build()) {
+      FetchException plain = new FetchException(Reason.UPSTREAM_ERROR, 503, true, "x");
+      long[][] expected = {{2, 50, 100}, {3, 100, 200}, {4, 200, 400}, {5, 400, 800}, {6, 500, 1000}, {30, 500, 1000}};
+      for (long[] e : expected) {
+        for (int i = 0; i < 200; i++) {
+          long ms = client.delayBefore((int) e[0], plain).toMillis();
+          assertTrue(ms >= e[1] && ms <= e[2], "attempt " + e[0] + ": " + ms + " ms");
+        }
+      }
+      FetchException slowDown = new FetchException(Reason.UPSTREAM_ERROR, 429, true, "x", null, Duration.ofSeconds(60));
+      assertEquals(Duration.ofSeconds(2), client.delayBefore(2, slowDown));
+    }
+  }
+
+  @Test
+  void retryAfterIsReadInItsSecondsForm() {
+    java.util.function.Function<String, Duration> parse = v -> UpstreamClient.retryAfter(
+        java.net.http.HttpHeaders.of(java.util.Map.of("Retry-After", List.of(v)), (a, b) -> true));
+    assertEquals(Duration.ofSeconds(120), parse.apply("120"));
+    assertEquals(Duration.ZERO, parse.apply("0"));
+    assertEquals(null, parse.apply("Wed, 21 Oct 2015 07:28:00 GMT"));
+    assertEquals(null, parse.apply("-1"));
+    assertEquals(null, parse.apply("99999999999999999999"));
   }
 
   @Test

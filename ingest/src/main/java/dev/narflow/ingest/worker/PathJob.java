@@ -101,6 +101,7 @@ final class PathJob {
 
   private volatile boolean cancelled;
   private volatile Thread thread;
+  private volatile VerifiedNar openNar;
   private boolean referencesSent;
   private List<Future<RecordMetadata>> referenceSends = List.of();
 
@@ -126,12 +127,14 @@ final class PathJob {
   }
 
   /**
-   * Abandons the job: an interrupt wakes it from any wait or blocking read, and it stops at the
-   * next check. The NAR stream is not closed from here: its native decoder (zstd) must not be
-   * freed under the thread that is reading it. Idempotent; any thread.
+   * Abandons the job: closing its NAR stream (which VerifiedNar allows from another thread) ends
+   * a blocked download, an interrupt wakes it from any other wait, and it stops at the next
+   * check. Idempotent; any thread.
    */
   void cancel() {
     cancelled = true;
+    VerifiedNar nar = openNar;
+    if (nar != null) nar.close();
     Thread t = thread;
     if (t != null) t.interrupt();
   }
@@ -220,6 +223,7 @@ final class PathJob {
     try {
       ImportResult imported;
       try (VerifiedNar nar = client.openNar(info)) {
+        openNar = nar;
         if (cancelled) throw new Abandoned();
         try {
           imported = pipeline.importer().importNar(new Progress(nar, pipeline.listener()));
@@ -230,6 +234,8 @@ final class PathJob {
           throw new Failure(Reason.MALFORMED_NAR, 0, false, e.getMessage(), e);
         }
         nar.finish();
+      } finally {
+        openNar = null;
       }
       if (!Arrays.equals(imported.narSha256(), narInfo.narHash().digest())) {
         throw new Failure(Reason.NAR_HASH_MISMATCH, 0, false, "the NAR of " + narInfo.storePath()

@@ -76,6 +76,8 @@ final class PathJob {
     final Reason reason;
     final int upstreamStatus;
     final boolean retryable;
+    /** Logged already (with its stack trace, once), so the give-up line is not repeated. */
+    boolean logged;
 
     Failure(Reason reason, int upstreamStatus, boolean retryable, String message, Throwable cause) {
       super(message, cause, false, false);
@@ -333,11 +335,13 @@ final class PathJob {
       return new Failure(Reason.STORAGE_ERROR, 0, true, "Kafka: " + e.getMessage(), e);
     }
     log.error("internal error while mirroring {}", path.absolute(), e);
-    return new Failure(Reason.INTERNAL, 0, false, "internal error: " + e, e);
+    Failure f = new Failure(Reason.INTERNAL, 0, false, "internal error: " + e, e);
+    f.logged = true;
+    return f;
   }
 
   private Outcome.Failed failed(StorePath path, FetchRequest request, Failure f, int attempts) {
-    if (f.reason != Reason.INTERNAL) {
+    if (!f.logged) {
       log.warn("{}: {} after {} attempt(s): {}", path != null ? path.absolute() : partition + "@" + offset,
           f.reason, attempts, f.getMessage());
     }

@@ -42,8 +42,10 @@ import org.slf4j.LoggerFactory;
  * <p>Failures are {@link FetchException}s with the reason for {@code narflow.failures}.
  * Retried here, with exponential backoff and jitter, honouring {@code Retry-After} (seconds):
  * 5xx, 429, timeouts and broken connections before a response body is handed out. 404, 403 and
- * 410 are NOT_FOUND; on NOT_FOUND (or any other failure) the next upstream is tried. A NAR body
- * that fails midway is not resumed: the FetchException is retryable and the caller starts over.
+ * 410 are NOT_FOUND; on NOT_FOUND (or any other failure) the next upstream is tried. An upstream
+ * whose failure outlasted the retries is skipped for {@link #SKIP_FAILING_UPSTREAM} while another
+ * one answers. A NAR body that fails midway is not resumed: the FetchException is retryable and
+ * the caller starts over.
  *
  * <p>Each upstream's {@code nix-cache-info} is read once; a cache for another store directory than
  * {@code /nix/store}, or a URL that is not a binary cache at all, is a configuration error: a
@@ -63,6 +65,9 @@ public final class UpstreamClient implements Closeable {
 
   /** Set to {@code false} to decode xz in Java even where a native {@code xz} is on PATH. */
   public static final String NATIVE_XZ_PROPERTY = "narflow.xz.native";
+
+  /** How long an upstream that keeps failing is skipped while others answer; Nix uses 60 s too. */
+  static final Duration SKIP_FAILING_UPSTREAM = Duration.ofSeconds(60);
 
   private static final int MAX_CACHE_INFO_SIZE = 64 * 1024;
   private static final int MAX_ERROR_BODY_DRAIN = 64 * 1024;
@@ -163,11 +168,19 @@ public final class UpstreamClient implements Closeable {
   public UpstreamNarInfo narInfo(StorePath path) throws FetchException {
     Objects.requireNonNull(path, "path");
     List<FetchException> failures = new ArrayList<>();
+    long now = System.nanoTime();
+    boolean anyAnswering = upstreams.stream().anyMatch(u -> u.skippedUntil(now) == null);
     for (Upstream u : upstreams) {
+      FetchException skipped = anyAnswering ? u.skippedUntil(now) : null;
+      if (skipped != null) {
+        failures.add(skipped);
+        continue;
+      }
       try {
         return u.narInfo(path);
       } catch (FetchException e) {
         log.debug("{}: {}", u.base, e.getMessage());
+        if (e.retryable() && upstreams.size() > 1) u.skipAfter(e);
         failures.add(e);
       }
     }
@@ -210,9 +223,32 @@ public final class UpstreamClient implements Closeable {
     /** Null until nix-cache-info was read; then empty (fine) or the configuration error, kept for good. */
     private FetchException cacheInfoError;
     private boolean cacheInfoRead;
+    /** Set while this upstream is skipped after a transient failure; see {@link #skipAfter}. */
+    private volatile Skip skip;
 
     Upstream(URI base) {
       this.base = base;
+    }
+
+    /**
+     * After a failure that outlasted the retries, leave this upstream alone for a while when others
+     * answer (as Nix disables a failing substituter for 60 s): otherwise every path would pay the
+     * full retry schedule against a cache that is down before reaching one that is up.
+     */
+    void skipAfter(FetchException e) {
+      if (skip == null || skip.until - System.nanoTime() <= 0) {
+        log.warn("{} is failing ({}); trying the other upstreams first for {} s", base, e.getMessage(),
+            SKIP_FAILING_UPSTREAM.toSeconds());
+      }
+      skip = new Skip(System.nanoTime() + SKIP_FAILING_UPSTREAM.toNanos(), e);
+    }
+
+    /** The failure to report instead of asking, while this upstream is skipped; else null. */
+    FetchException skippedUntil(long now) {
+      Skip s = skip;
+      if (s == null || s.until - now <= 0) return null;
+      return new FetchException(s.cause.reason(), s.cause.upstreamStatus(), true, base + " skipped for now after: "
+          + s.cause.getMessage());
     }
 
     synchronized void ensureCacheInfo() throws FetchException {
@@ -282,6 +318,8 @@ public final class UpstreamClient implements Closeable {
       return new UpstreamNarInfo(base, info, narUrl, verifiedBy);
     }
   }
+
+  private record Skip(long until, FetchException cause) {}
 
   private SortedSet<String> verifySignatures(NarInfo info, URI uri) throws FetchException {
     SortedSet<String> verified;

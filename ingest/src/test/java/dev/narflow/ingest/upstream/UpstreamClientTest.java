@@ -541,6 +541,25 @@ class UpstreamClientTest {
     }
   }
 
+  @Test
+  void aFailingUpstreamIsSkippedWhileAnotherAnswers() throws Exception {
+    List<String> paths = List.of(path("skip-a", "zstd"), path("skip-b", "zstd"), path("skip-c", "zstd"));
+    try (NixCacheFixture down = NixCacheFixture.create(Files.createDirectories(work.resolve("down")))) {
+      down.faults().failNext(".narinfo", 503, 1000);
+      try (UpstreamClient client = client_(down.url(), cache.url())) {
+        for (String p : paths) assertEquals(cache.url(), client.narInfo(sp(p)).upstream());
+      }
+      assertEquals(3, down.requestCount(".narinfo")); // the retries of the first path, then left alone
+      try (UpstreamClient alone = client_(down.url())) {
+        for (int i = 0; i < 2; i++) {
+          String p = paths.get(i);
+          assertTrue(fails(Reason.UPSTREAM_ERROR, () -> alone.narInfo(sp(p))).retryable());
+        }
+      }
+      assertEquals(3 + 6, down.requestCount(".narinfo")); // a lone upstream is never skipped
+    }
+  }
+
   private UpstreamClient client_(URI... upstreams) {
     return clientBuilder(upstreams).build();
   }

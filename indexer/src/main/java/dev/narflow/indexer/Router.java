@@ -108,6 +108,10 @@ final class Router {
   private void requested(StorePathKey path, FetchRequest request) {
     Route route = routes.get(path);
     Route.State state = route == null ? Route.State.STATE_UNSPECIFIED : route.getState();
+    if (route != null && !route.getRequested()) {
+      route = route.toBuilder().setRequested(true).build();
+      routes.put(path, route);
+    }
     switch (state) {
       case INDEXED -> {
         if (request.getClosure() && !route.getReferencesRequested()) {
@@ -124,6 +128,7 @@ final class Router {
       }
       default -> {
         Route.Builder updated = route == null ? Route.newBuilder() : route.toBuilder();
+        updated.setRequested(true);
         if (request.getClosure()) updated.setClosureWanted(true).setReferencesRequested(true);
         updated.setUpstreamUrl(request.getUpstreamUrl());
         if (request.hasStorePath()) updated.setBaseName(baseName(request));

@@ -77,7 +77,7 @@ final class StatusView {
   }
 
   /**
-   * The closures of {@code roots}: a root whose requests never asked for its closure counts alone
+   * The closures of {@code roots}: a root requested, but never with its closure, counts alone
    * and is done when tree-complete; every other root brings its references, transitively, and
    * each of those is done when closure-complete.
    */
@@ -94,7 +94,7 @@ final class StatusView {
     List<StorePathKey> aloneRoots = new ArrayList<>();
     for (StorePathKey root : roots) {
       Route route = routes.get(root);
-      if (route != null && !route.getClosureWanted()) aloneRoots.add(root);
+      if (route != null && route.getRequested() && !route.getClosureWanted()) aloneRoots.add(root);
       else closureQueue.add(root);
     }
     Set<StorePathKey> rootSet = new HashSet<>(roots);

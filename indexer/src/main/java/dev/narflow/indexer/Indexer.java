@@ -1,0 +1,369 @@
+package dev.narflow.indexer;
+
+import dev.narflow.indexer.v1.Route;
+import dev.narflow.topics.kafka.NarflowSerdes;
+import dev.narflow.topics.kafka.NarflowTopic;
+import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.store.v1.PathInfo;
+import dev.narflow.topics.v1.FetchFailure;
+import dev.narflow.topics.v1.FetchRequest;
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.processor.StateRestoreListener;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The indexer: one Kafka Streams application that routes requests to the workers and tracks
+ * the completeness of every indexed path (DESIGN.md §2), with a status view over its stores.
+ *
+ * <p>Its state lives in RocksDB stores under {@code stateDir}, each backed by a changelog: a
+ * restart with the same state dir and application id resumes from the committed offsets with
+ * the stores as they were; a restart elsewhere restores them from the changelogs, not by
+ * replaying the input topics.
+ *
+ * <p>{@link #status} reads this instance's local stores, which cover every partition when this
+ * instance runs alone (as in {@code narflow mirror}'s embedded mode). A status across several
+ * instances (querying the others' stores) belongs to the later {@code narflow status}.
+ */
+public final class Indexer implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(Indexer.class);
+  /** How long status() waits for stores that are briefly unavailable (a rebalance, a restore). */
+  private static final Duration STORE_WAIT = Duration.ofSeconds(30);
+
+  private final Map<String, Object> kafka;
+  private final String topicPrefix;
+  private final String applicationId;
+  private final Path stateDir;
+  private final Duration inFlightTimeout;
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private final AtomicLong recordsRestored = new AtomicLong();
+  private volatile KafkaStreams streams;
+
+  private Indexer(Builder b) {
+    this.kafka = Map.copyOf(b.kafka);
+    this.topicPrefix = b.topicPrefix;
+    // Two narflow deployments on one cluster differ by topic prefix; their groups must differ too.
+    this.applicationId = b.applicationId != null ? b.applicationId : b.topicPrefix + "narflow-indexer";
+    this.stateDir = b.stateDir;
+    this.inFlightTimeout = b.inFlightTimeout;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The topology: routing at the top, completeness below; each part reads top to bottom. */
+  Topology topology() {
+    NarflowTopic<StorePathKey, FetchRequest> requests = NarflowTopics.REQUESTS.withPrefix(topicPrefix);
+    NarflowTopic<StorePathKey, FetchRequest> work = NarflowTopics.WORK.withPrefix(topicPrefix);
+    NarflowTopic<StorePathKey, FetchFailure> failures = NarflowTopics.FAILURES.withPrefix(topicPrefix);
+    var index = NarflowTopics.INDEX.withPrefix(topicPrefix);
+    var keys = NarflowSerdes.storePathKey();
+    Topology t = new Topology();
+
+    // Routing, in the requests' partitions: requests, failures and indexed paths (re-keyed by
+    // store path below) decide what goes to the workers.
+    t.addSource("requests", keys.deserializer(), requests.valueSerde().deserializer(), requests.name());
+    t.addSource("failures", keys.deserializer(), failures.valueSerde().deserializer(), failures.name());
+    t.addSource("indexed-paths", keys.deserializer(), NarflowSerdes.pathInfo().deserializer(), indexedPathsTopic());
+    t.addProcessor("route-requests", () -> new Router.Requests(inFlightTimeout), "requests");
+    t.addProcessor("remember-failures", Router.Failures::new, "failures");
+    t.addProcessor("remember-indexed", Router.Indexed::new, "indexed-paths");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.ROUTES),
+        keys, protobuf(Route.getDefaultInstance())), "route-requests", "remember-failures", "remember-indexed");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.IN_FLIGHT_BY_TIME),
+        Serdes.Bytes(), Serdes.ByteArray()), "route-requests", "remember-failures", "remember-indexed");
+    t.addSink(Router.TO_WORK, work.name(), keys.serializer(), work.valueSerde().serializer(), "route-requests");
+    t.addSink(Router.TO_REQUESTS, requests.name(), keys.serializer(), requests.valueSerde().serializer(),
+        "route-requests", "remember-indexed");
+
+    // Completeness, in the index's partitions: records arrive as completion nodes, which
+    // notify each other through the completion topic.
+    t.addSource("index", index.keySerde().deserializer(), index.valueSerde().deserializer(), index.name());
+    t.addSource("completion", Serdes.Bytes().deserializer(), Notification.SERDE.deserializer(), completionTopic());
+    t.addProcessor("read-index", IndexReader::new, "index");
+    t.addProcessor("resolve-completion", IndexReader.Notifications::new, "completion");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IndexReader.PATH_INFOS),
+        keys, NarflowSerdes.pathInfo()), "read-index");
+    for (String store : List.of(CompletionResolver.PENDING_DEPENDENCIES, CompletionResolver.WAITERS)) {
+      t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store), Serdes.Bytes(), Serdes.ByteArray()),
+          "read-index", "resolve-completion");
+    }
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CompletionResolver.NODE_PROGRESS),
+        Serdes.Bytes(), Serdes.Integer()), "read-index", "resolve-completion");
+    t.addSink(IndexReader.TO_INDEXED_PATHS, indexedPathsTopic(), keys.serializer(), NarflowSerdes.pathInfo().serializer(),
+        "read-index");
+    t.addSink(IndexReader.TO_COMPLETION, completionTopic(), Serdes.Bytes().serializer(), Notification.SERDE.serializer(),
+        // A node lives in the partition of the index record it is about.
+        (topic, node, notification, partitions) ->
+            Optional.of(Set.of(Utils.toPositive(Utils.murmur2(CompletionNode.partitionKey(node))) % partitions)),
+        "read-index", "resolve-completion");
+    return t;
+  }
+
+  /** PathInfos re-keyed by store path, so that the router sees them in the requests' partitions. */
+  String indexedPathsTopic() {
+    return applicationId + ".indexed-paths";
+  }
+
+  /** Notifications between completion nodes, keyed by the node addressed. */
+  String completionTopic() {
+    return applicationId + ".completion";
+  }
+
+  /**
+   * Checks the narflow topics (they must exist, with one partition count), creates the
+   * indexer's own two topics with that count, and starts processing.
+   *
+   * @throws IllegalStateException if a narflow topic is missing or the partition counts differ
+   */
+  public synchronized void start() {
+    if (streams != null) throw new IllegalStateException("indexer already started");
+    createOwnTopics();
+    Properties props = new Properties();
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
+    props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+    props.putAll(kafka);
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    KafkaStreams s = new KafkaStreams(topology(), props);
+    s.setUncaughtExceptionHandler(e -> {
+      LOG.error("indexer stopped: {}", e.toString(), e);
+      failure.compareAndSet(null, e);
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    });
+    s.setGlobalStateRestoreListener(new StateRestoreListener() {
+      @Override public void onRestoreStart(TopicPartition tp, String store, long start, long end) {}
+      @Override public void onBatchRestored(TopicPartition tp, String store, long end, long n) {
+        recordsRestored.addAndGet(n);
+      }
+      @Override public void onRestoreEnd(TopicPartition tp, String store, long total) {}
+    });
+    streams = s;
+    s.start();
+  }
+
+  /** Waits until the indexer processes (its stores are queryable); false on timeout or failure. */
+  public boolean awaitRunning(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    KafkaStreams s = started();
+    while (System.nanoTime() < deadline) {
+      KafkaStreams.State state = s.state();
+      if (state == KafkaStreams.State.RUNNING) return true;
+      if (!state.isRunningOrRebalancing()) return false;
+      Thread.sleep(20);
+    }
+    return s.state() == KafkaStreams.State.RUNNING;
+  }
+
+  /**
+   * The status of the closures of {@code roots}, from this instance's local stores (every
+   * partition when it runs alone); see {@link MirrorStatus}.
+   *
+   * @throws IllegalStateException if the indexer is not started or has stopped on an error
+   */
+  public MirrorStatus status(Collection<StorePathKey> roots) {
+    return query(view -> view.mirror(roots));
+  }
+
+  /** What this instance knows about one path; see {@link PathStatus}. */
+  public PathStatus pathStatus(StorePathKey path) {
+    return query(view -> view.path(path));
+  }
+
+  /** The router's view of a path (tests: to know an indexed record has reached the router). */
+  Route.State routeState(StorePathKey path) {
+    return query(view -> view.routeState(path));
+  }
+
+  /** Changelog records restored into the stores since start: 0 when the state on disk was current. */
+  long recordsRestored() {
+    return recordsRestored.get();
+  }
+
+  private <T> T query(java.util.function.Function<StatusView, T> question) {
+    KafkaStreams s = started();
+    long deadline = System.nanoTime() + STORE_WAIT.toNanos();
+    while (true) {
+      Throwable failed = failure.get();
+      if (failed != null) throw new IllegalStateException("indexer stopped: " + failed.getMessage(), failed);
+      try {
+        return question.apply(new StatusView(store(s, Router.ROUTES), store(s, IndexReader.PATH_INFOS),
+            store(s, CompletionResolver.NODE_PROGRESS), store(s, CompletionResolver.PENDING_DEPENDENCIES)));
+      } catch (InvalidStateStoreException e) {
+        if (System.nanoTime() > deadline || !s.state().isRunningOrRebalancing()) {
+          throw new IllegalStateException("indexer stores are not available (" + s.state() + "): " + e.getMessage(), e);
+        }
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted waiting for the indexer's stores", ie);
+        }
+      }
+    }
+  }
+
+  private static <K, V> ReadOnlyKeyValueStore<K, V> store(KafkaStreams s, String name) {
+    return s.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore()));
+  }
+
+  private KafkaStreams started() {
+    KafkaStreams s = streams;
+    if (s == null) throw new IllegalStateException("indexer not started");
+    return s;
+  }
+
+  private void createOwnTopics() {
+    Map<String, Object> adminConfig = new HashMap<>(kafka);
+    try (Admin admin = Admin.create(adminConfig)) {
+      List<String> names = NarflowTopics.withPrefix(topicPrefix).stream().map(NarflowTopic::name).toList();
+      Map<String, TopicDescription> topics;
+      try {
+        topics = admin.describeTopics(names).allTopicNames().get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+          throw new IllegalStateException("the narflow topics " + names + " must exist before the indexer starts", e.getCause());
+        }
+        throw new IllegalStateException("describing the narflow topics failed: " + e.getCause().getMessage(), e.getCause());
+      }
+      // Routing and completeness rely on keys landing in the same partition number across topics.
+      Set<Integer> counts = new java.util.TreeSet<>();
+      topics.values().forEach(d -> counts.add(d.partitions().size()));
+      if (counts.size() != 1) {
+        throw new IllegalStateException("the narflow topics must share one partition count, found " + counts);
+      }
+      int partitions = counts.iterator().next();
+      short replicas = (short) topics.get(names.get(2)).partitions().get(0).replicas().size();
+      // Kept until read: the indexer purges nothing itself yet, so size is bounded by retention.
+      Map<String, String> configs = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+          TopicConfig.RETENTION_MS_CONFIG, Long.toString(Duration.ofDays(30).toMillis()));
+      for (String name : List.of(indexedPathsTopic(), completionTopic())) {
+        try {
+          admin.createTopics(List.of(new NewTopic(name, partitions, replicas).configs(configs))).all().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("creating topic " + name + " failed: " + e.getCause().getMessage(), e.getCause());
+          }
+        }
+      }
+      awaitVisible(admin, List.of(indexedPathsTopic(), completionTopic()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating the indexer's topics", e);
+    }
+  }
+
+  /** Streams fails on a source topic the broker's metadata does not show yet, so wait for it. */
+  private static void awaitVisible(Admin admin, List<String> names) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        admin.describeTopics(names).allTopicNames().get();
+        return;
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw new IllegalStateException("topics " + names + " did not become visible: " + e.getCause().getMessage(), e.getCause());
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  /** Stops processing and commits; the state stays in the state dir for the next start. */
+  @Override
+  public synchronized void close() {
+    KafkaStreams s = streams;
+    if (s != null) {
+      s.close(Duration.ofSeconds(30));
+      streams = null;
+    }
+  }
+
+  private static <M extends com.google.protobuf.Message> org.apache.kafka.common.serialization.Serde<M> protobuf(M prototype) {
+    return dev.narflow.topics.kafka.ProtobufSerde.of(prototype);
+  }
+
+  public static final class Builder {
+    private Map<String, Object> kafka = Map.of();
+    private String topicPrefix = "";
+    private String applicationId;
+    private Path stateDir;
+    private Duration inFlightTimeout = Duration.ofMinutes(30);
+
+    private Builder() {}
+
+    /** Client config ({@code bootstrap.servers}, security); Streams settings may be added too. */
+    public Builder kafka(Map<String, Object> clientConfig) {
+      this.kafka = Map.copyOf(clientConfig);
+      return this;
+    }
+
+    public Builder topicPrefix(String prefix) {
+      this.topicPrefix = Objects.requireNonNull(prefix);
+      return this;
+    }
+
+    /**
+     * Names the consumer group, the changelogs and the indexer's own topics; default
+     * {@code <topic prefix>narflow-indexer}.
+     */
+    public Builder applicationId(String id) {
+      this.applicationId = Objects.requireNonNull(id);
+      return this;
+    }
+
+    /** Where the RocksDB stores live; the same dir on restart resumes without restoring. */
+    public Builder stateDir(Path dir) {
+      this.stateDir = dir;
+      return this;
+    }
+
+    /** How long a path may be in flight before its request is sent again (it may have been lost). */
+    public Builder inFlightTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("in-flight timeout must be positive");
+      this.inFlightTimeout = timeout;
+      return this;
+    }
+
+    public Indexer build() {
+      if (kafka.isEmpty()) throw new IllegalStateException("kafka client config is required");
+      if (stateDir == null) throw new IllegalStateException("stateDir is required");
+      return new Indexer(this);
+    }
+  }
+}

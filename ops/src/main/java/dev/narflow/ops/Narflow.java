@@ -11,10 +11,13 @@ import picocli.CommandLine.Command;
 @Command(
     name = "narflow",
     mixinStandardHelpOptions = true,
-    version = "narflow 0.1.0",
+    version = "narflow " + Narflow.VERSION,
     description = "Mirror Nix binary caches into a chunk-deduplicated store, and serve them back.",
     subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
 public final class Narflow implements Runnable {
+  /** This narflow's version, as recorded in the data directories it makes. */
+  public static final String VERSION = "0.1.0";
+
   /** Exit code of a command that failed on its input or environment (usage errors give 2). */
   public static final int EXIT_FAILURE = 1;
 

@@ -20,6 +20,7 @@ import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -73,7 +74,7 @@ public final class MirrorCommand implements Callable<Integer> {
   public static final int DEFAULT_WORKERS = 16;
   static final int MAX_WORKERS = 1024;
   /** Bounds how long an unreachable cluster keeps an operator waiting for the one-line error. */
-  static final int ADMIN_TIMEOUT_MS = 30_000;
+  static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
 
   /** How progress is shown. */
   public enum ProgressMode { AUTO, LINE, LOG }
@@ -146,6 +147,8 @@ public final class MirrorCommand implements Callable<Integer> {
   private final EnvironmentDefaults defaults;
   private final MirrorRun mirrorRun;
   private final BooleanSupplier onTerminal;
+  /** {@link #ADMIN_TIMEOUT}; shorter in tests of an unreachable cluster. */
+  Duration adminTimeout = ADMIN_TIMEOUT;
 
   /** With the process's environment; the run is what actually mirrors. */
   public MirrorCommand(Map<String, String> environment, MirrorRun mirrorRun) {
@@ -195,7 +198,7 @@ public final class MirrorCommand implements Callable<Integer> {
       } else {
         kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers().get());
       }
-      createTopics(kafka, options);
+      createTopics(kafka, options, adminTimeout);
       ChunkStoreLocation chunks = options.chunkStore().orElseGet(() -> new ChunkStoreLocation.Local(dataDir.chunks()));
       MirrorEnvironment env = new MirrorEnvironment(dataDir, kafka, Optional.ofNullable(embedded), chunks, progress, out, err);
       return mirrorRun.run(options, env);
@@ -222,10 +225,11 @@ public final class MirrorCommand implements Callable<Integer> {
   }
 
   /** Idempotent; also the first contact with an external cluster, so an unreachable one shows here. */
-  private static void createTopics(Map<String, Object> kafka, MirrorOptions options) throws ConfigurationException {
+  private static void createTopics(Map<String, Object> kafka, MirrorOptions options, Duration timeout)
+      throws ConfigurationException {
     Map<String, Object> config = new java.util.HashMap<>(kafka);
-    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_MS);
-    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_MS / 2);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2);
     try (Admin admin = Admin.create(config)) {
       NarflowTopics.createAll(admin, TopicLayout.defaults(), options.topicPrefix());
     } catch (KafkaException | IllegalStateException e) {

@@ -352,6 +352,27 @@ class MirrorCommandTest {
   }
 
   @Test
+  void anUnreachableKafkaIsExit2WithOneLine() throws IOException {
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Narflow.commandLine(Map.of(), MUST_NOT_RUN);
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    MirrorCommand command = cli.getSubcommands().get("mirror").getCommand();
+    command.adminTimeout = java.time.Duration.ofSeconds(3);
+    int exit = cli.execute("mirror", "--data", data(), "--bootstrap-servers", "127.0.0.1:" + closedPort, HELLO);
+    assertEquals(2, exit, err.toString());
+    List<String> lines = err.toString().lines().toList();
+    assertEquals(1, lines.size(), err.toString());
+    assertTrue(lines.get(0).startsWith("narflow mirror: Kafka at 127.0.0.1:" + closedPort + ": "), lines.get(0));
+    assertFalse(Files.exists(tmp.resolve("data/kafka/meta.properties")), "no embedded broker with --bootstrap-servers");
+  }
+
+  @Test
   void aSecondProcessOnTheSameDataDirectoryIsRefused() throws Exception {
     Path dir = tmp.resolve("shared");
     DataDir data = DataDir.open(dir);

@@ -3,6 +3,7 @@ package dev.narflow.ops.mirror;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ConfigurationException;
 import dev.narflow.ops.EnvironmentDefaults;
+import dev.narflow.ops.StopSignal;
 import dev.narflow.ops.StorePathFile;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.ops.embedded.DataDirException;
@@ -73,6 +74,8 @@ public final class MirrorCommand implements Callable<Integer> {
   /** NARs in flight; Nix itself keeps 25 connections, and the worker also bounds bytes in flight. */
   public static final int DEFAULT_WORKERS = 16;
   static final int MAX_WORKERS = 1024;
+  /** How long Ctrl-C waits for the run to stop its workers and for the broker to close. */
+  static final Duration STOP_GRACE = Duration.ofSeconds(60);
   /** Bounds how long an unreachable cluster keeps an operator waiting for the one-line error. */
   static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
 
@@ -186,6 +189,14 @@ public final class MirrorCommand implements Callable<Integer> {
     } catch (DataDirException e) {
       throw new ConfigurationException(e.getMessage(), e);
     }
+    // Outermost, so that on Ctrl-C the JVM waits until the broker below has closed too.
+    try (StopSignal stop = StopSignal.install(STOP_GRACE)) {
+      return run(options, dataDir, stop, out, err);
+    }
+  }
+
+  private int run(MirrorOptions options, DataDir dataDir, StopSignal stop, PrintWriter out, PrintWriter err)
+      throws Exception {
     EmbeddedKafka embedded = null;
     try (MirrorProgress progress = new MirrorProgress(out, err, options.terminal())) {
       Map<String, Object> kafka;
@@ -200,8 +211,8 @@ public final class MirrorCommand implements Callable<Integer> {
       }
       createTopics(kafka, options, adminTimeout);
       ChunkStoreLocation chunks = options.chunkStore().orElseGet(() -> new ChunkStoreLocation.Local(dataDir.chunks()));
-      MirrorEnvironment env = new MirrorEnvironment(dataDir, kafka, Optional.ofNullable(embedded), chunks, progress, out, err);
-      return mirrorRun.run(options, env);
+      return mirrorRun.run(options,
+          new MirrorEnvironment(dataDir, kafka, Optional.ofNullable(embedded), chunks, progress, stop, out, err));
     } finally {
       if (embedded != null) {
         try {

@@ -1,6 +1,7 @@
 package dev.narflow.ops.mirror;
 
 import dev.narflow.ops.ChunkStoreLocation;
+import dev.narflow.ops.StopSignal;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.ops.embedded.EmbeddedKafka;
 import java.io.PrintWriter;
@@ -17,6 +18,7 @@ import java.util.Optional;
  * @param kafka client config with at least {@code bootstrap.servers}; copy it with {@link #kafkaConfig()}
  * @param embeddedKafka the broker started for this run, when not {@code --bootstrap-servers}
  * @param chunkStore {@code --chunk-store}, or {@code DIR/chunks} by default
+ * @param stop Ctrl-C: the run watches it, stops its workers and returns; the JVM waits for that
  */
 public record MirrorEnvironment(
     DataDir dataDir,
@@ -24,6 +26,7 @@ public record MirrorEnvironment(
     Optional<EmbeddedKafka> embeddedKafka,
     ChunkStoreLocation chunkStore,
     MirrorProgress progress,
+    StopSignal stop,
     PrintWriter out,
     PrintWriter err) {
 
@@ -33,6 +36,7 @@ public record MirrorEnvironment(
     Objects.requireNonNull(embeddedKafka, "embeddedKafka");
     Objects.requireNonNull(chunkStore, "chunkStore");
     Objects.requireNonNull(progress, "progress");
+    Objects.requireNonNull(stop, "stop");
     Objects.requireNonNull(out, "out");
     Objects.requireNonNull(err, "err");
   }

@@ -390,6 +390,28 @@ class MirrorCommandTest {
     }
   }
 
+  @Test
+  void ctrlCStopsTheRunAndTheBrokerCleanly() throws Exception {
+    Path dir = tmp.resolve("signalled");
+    ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), StopUntilSignalledMain.class.getName(),
+        "mirror", "--data", dir.toString(), HELLO)
+        .redirectError(ProcessBuilder.Redirect.DISCARD);
+    child.environment().keySet().removeIf(k -> k.startsWith("NARFLOW_"));
+    Process p = child.start();
+    try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      assertEquals("running", out.readLine(), "the run started");
+      Path cleanShutdown = dir.resolve("kafka/.kafka_cleanshutdown");
+      assertFalse(Files.exists(cleanShutdown), "a running broker has no clean-shutdown marker");
+      p.toHandle().destroy(); // SIGTERM, which starts the JVM's shutdown as Ctrl-C does; keeps our pipes open
+      assertEquals("stopping", out.readLine(), "the run saw the stop request");
+      assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+      assertTrue(Files.exists(cleanShutdown), "the broker finished its clean shutdown before the JVM ended");
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
   private static void assertUsageError(Run r, String messageStart) {
     assertEquals(2, r.exit(), r.err());
     assertEquals(1, r.errLines().size(), "one line:\n" + r.err());

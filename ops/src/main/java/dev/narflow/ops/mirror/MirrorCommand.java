@@ -339,7 +339,6 @@ public final class MirrorCommand implements Callable<Integer> {
     if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
       throw invalid("--upstream", text, "takes no ?query or #fragment");
     }
-    if (text.contains(" ")) throw invalid("--upstream", text, "contains a space");
     // FetchRequest.upstream_url joins upstreams with spaces; a trailing slash would double the one before <hash>.narinfo.
     String normalized = uri.toString();
     while (normalized.endsWith("/")) normalized = normalized.substring(0, normalized.length() - 1);

@@ -1,22 +1,31 @@
 package dev.narflow.ops;
 
 import dev.narflow.ops.inspect.InspectCommand;
+import dev.narflow.ops.mirror.MirrorCommand;
+import dev.narflow.ops.mirror.MirrorRun;
 import java.io.FileNotFoundException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IParameterExceptionHandler;
 
 /** The {@code narflow} executable: one entry point, one subcommand per job. */
 @Command(
     name = "narflow",
     mixinStandardHelpOptions = true,
-    version = "narflow 0.1.0",
+    version = "narflow " + Narflow.VERSION,
     description = "Mirror Nix binary caches into a chunk-deduplicated store, and serve them back.",
     subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
 public final class Narflow implements Runnable {
+  /** This narflow's version, as recorded in the data directories it makes. */
+  public static final String VERSION = "0.1.0";
+
   /** Exit code of a command that failed on its input or environment (usage errors give 2). */
   public static final int EXIT_FAILURE = 1;
+  /** Exit code of bad usage or configuration. */
+  public static final int EXIT_USAGE = 2;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -26,12 +35,29 @@ public final class Narflow implements Runnable {
   }
 
   public static CommandLine commandLine() {
+    return commandLine(System.getenv(), MirrorRun.NOT_WIRED);
+  }
+
+  /** With an environment of its own (options read {@code NARFLOW_…} variables) and what mirrors. */
+  public static CommandLine commandLine(Map<String, String> environment, MirrorRun mirrorRun) {
     CommandLine cli = new CommandLine(new Narflow());
-    // An operator gets one clear line per problem, never a stack trace.
+    CommandLine mirror = MirrorCommand.commandLine(environment, mirrorRun);
+    cli.addSubcommand("mirror", mirror);
+    // An operator gets one clear line per problem, never a stack trace; bad configuration is a usage error.
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + describe(e));
       commandLine.getErr().flush();
-      return EXIT_FAILURE;
+      return e instanceof ConfigurationException ? EXIT_USAGE : EXIT_FAILURE;
+    });
+    IParameterExceptionHandler usual = cli.getParameterExceptionHandler();
+    cli.setParameterExceptionHandler((e, args) -> {
+      if (!(e.getCommandLine().getCommand() instanceof MirrorCommand command)) return usual.handleParseException(e, args);
+      // One line, naming the variable when the bad value came from the environment.
+      CommandLine failed = e.getCommandLine();
+      failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + command.describe(e)
+          + " (see " + failed.getCommandSpec().qualifiedName() + " --help)");
+      failed.getErr().flush();
+      return failed.getCommandSpec().exitCodeOnInvalidInput();
     });
     return cli;
   }

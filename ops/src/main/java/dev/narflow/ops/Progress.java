@@ -6,28 +6,22 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 
 /**
- * Progress of a long-running command on stderr: one line rewritten in place on a terminal, a
- * plain line every {@link #LOG_INTERVAL_NANOS} otherwise, so logs stay readable. Fed from one thread.
+ * Progress of reading one stream on stderr, as a {@link StatusLine}: rewritten in place on a
+ * terminal, a plain line every {@link StatusLine#LOG_INTERVAL_NANOS} otherwise. Fed from one thread.
  */
 public final class Progress implements AutoCloseable {
-  private static final long TTY_INTERVAL_NANOS = 250_000_000L;
-  private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
-
-  private final PrintWriter err;
+  private final StatusLine line;
   private final String what;
   private final long total;
-  private final boolean terminal;
   private final long started = System.nanoTime();
   private long done;
   private long lastPrinted = started;
-  private boolean printedInPlace;
 
   /** {@code total} may be -1 when unknown. */
   public Progress(PrintWriter err, String what, long total, boolean terminal) {
-    this.err = err;
+    this.line = new StatusLine(err, terminal);
     this.what = what;
     this.total = total;
-    this.terminal = terminal;
   }
 
   /** Counts what is read through the returned stream. */
@@ -60,7 +54,7 @@ public final class Progress implements AutoCloseable {
     done += bytes;
     long now = done;
     long t = System.nanoTime();
-    if (t - lastPrinted >= (terminal ? TTY_INTERVAL_NANOS : LOG_INTERVAL_NANOS)) {
+    if (t - lastPrinted >= line.intervalNanos()) {
       lastPrinted = t;
       print(now, t);
     }
@@ -69,24 +63,14 @@ public final class Progress implements AutoCloseable {
   private void print(long now, long t) {
     double seconds = (t - started) / 1e9;
     String rate = ByteSize.format((long) (now / Math.max(seconds, 1e-3))) + "/s";
-    String line = total > 0
+    line.show(total > 0
         ? String.format("%s: %s of %s (%d%%), %s", what, ByteSize.format(now), ByteSize.format(total),
             now * 100 / total, rate)
-        : String.format("%s: %s, %s", what, ByteSize.format(now), rate);
-    if (terminal) {
-      err.print("\r\033[K" + line);
-      printedInPlace = true;
-    } else {
-      err.println(line);
-    }
-    err.flush();
+        : String.format("%s: %s, %s", what, ByteSize.format(now), rate));
   }
 
   @Override
   public void close() {
-    if (printedInPlace) {
-      err.print("\r\033[K");
-      err.flush();
-    }
+    line.close();
   }
 }

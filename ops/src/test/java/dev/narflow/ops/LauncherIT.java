@@ -86,4 +86,18 @@ class LauncherIT {
       assertTrue(r.out().contains(env), "help must name " + env + ":\n" + r.out());
     }
   }
+
+  @Test
+  void mirrorRunsTheEmbeddedBrokerFromTheJarAndOnlyNarflowSpeaks(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path data = tmp.resolve("data");
+    Result r = narflow("mirror", "--data", data.toString(), "/nix/store/0c4aff6w3sd2ryzjkfm5aqy3gz0w2lsy-hello-2.12");
+    assertEquals(2, r.exit(), r.err());
+    List<String> err = r.err().lines().toList();
+    // The broker's and the clients' own logging stays out of the operator's way.
+    assertEquals(2, err.size(), r.err());
+    assertTrue(err.get(0).startsWith("embedded Kafka formatted and started in "), r.err());
+    assertEquals("narflow mirror: not wired yet", err.get(1));
+    assertTrue(Files.isRegularFile(data.resolve("kafka").resolve("meta.properties")));
+  }
 }

@@ -1,0 +1,400 @@
+package dev.narflow.ops.mirror;
+
+import dev.narflow.ops.ChunkStoreLocation;
+import dev.narflow.ops.ConfigurationException;
+import dev.narflow.ops.EnvironmentDefaults;
+import dev.narflow.ops.StopSignal;
+import dev.narflow.ops.StorePathFile;
+import dev.narflow.ops.embedded.DataDir;
+import dev.narflow.ops.embedded.DataDirException;
+import dev.narflow.ops.embedded.DirectoryInUseException;
+import dev.narflow.ops.embedded.EmbeddedKafka;
+import dev.narflow.topics.kafka.NarflowTopic;
+import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.kafka.TopicLayout;
+import dev.narflow.topics.nix.NixFormatException;
+import dev.narflow.topics.nix.NixPublicKey;
+import dev.narflow.topics.nix.StorePath;
+import dev.narflow.topics.nix.TrustedKeys;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.utils.Utils;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code narflow mirror}: the user-facing shell of a mirror (DESIGN §6). It parses and validates
+ * the options into {@link MirrorOptions}, prepares the {@link MirrorEnvironment} (data directory,
+ * the embedded broker unless {@code --bootstrap-servers}, the topics, progress), hands both to a
+ * {@link MirrorRun} and closes the environment afterwards. Every option also reads its
+ * {@code NARFLOW_…} variable ({@link EnvironmentDefaults}).
+ */
+@Command(
+    name = "mirror",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Mirrors the closures of the given store paths from binary caches into Kafka and a chunk store.",
+      "Exits 0 when every requested closure is complete, 1 when paths failed (one line each),"
+          + " 2 for bad usage or an unusable Kafka, S3, upstream or DIR.",
+      "Running it again on the same DIR resumes: what is mirrored is not fetched again;"
+          + " failed paths are retried.",
+      "Every option also reads an environment variable named after it:"
+          + " --workers from NARFLOW_WORKERS, and so on.",
+      "Example: narflow mirror --data ./mirror /nix/store/<hash>-hello-2.12",
+    })
+public final class MirrorCommand implements Callable<Integer> {
+  public static final String DEFAULT_UPSTREAM = "https://cache.nixos.org";
+  public static final String DEFAULT_TRUSTED_KEY = "cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=";
+  /** NARs in flight; Nix itself keeps 25 connections, and the worker also bounds bytes in flight. */
+  public static final int DEFAULT_WORKERS = 16;
+  static final int MAX_WORKERS = 1024;
+  /** How long Ctrl-C waits for the run to stop its workers and for the broker to close. */
+  static final Duration STOP_GRACE = Duration.ofSeconds(60);
+  /** Bounds how long an unreachable cluster keeps an operator waiting for the one-line error. */
+  static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
+  /** How progress is shown. */
+  public enum ProgressMode { AUTO, LINE, LOG }
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "Required. The mirror's directory: the embedded Kafka's log (DIR/kafka), chunks"
+          + " (DIR/chunks, unless --chunk-store) and view state (DIR/state); made on first use"
+          + " (env NARFLOW_DATA).")
+  Path data;
+
+  @Option(names = "--upstream", paramLabel = "URL", split = "[,\\s]+", splitSynopsisLabel = ",",
+      defaultValue = DEFAULT_UPSTREAM,
+      description = "Binary cache to fetch from, repeatable, tried in order"
+          + " (env NARFLOW_UPSTREAM, a space or comma separated list; default ${DEFAULT-VALUE}).")
+  List<String> upstreams;
+
+  @Option(names = "--trusted-public-key", paramLabel = "NAME:KEY", split = "[,\\s]+",
+      splitSynopsisLabel = ",", defaultValue = DEFAULT_TRUSTED_KEY,
+      description = "A key whose narinfo signatures are accepted, repeatable"
+          + " (env NARFLOW_TRUSTED_PUBLIC_KEY, a space separated list; default ${DEFAULT-VALUE}).")
+  List<String> trustedKeys;
+
+  @Option(names = "--no-check-sigs",
+      description = "Accept paths without a valid signature, for caches that do not sign"
+          + " (env NARFLOW_NO_CHECK_SIGS=1).")
+  boolean noCheckSigs;
+
+  @Option(names = "--no-closure",
+      description = "Mirror just the given paths, not what they reference (env NARFLOW_NO_CLOSURE=1).")
+  boolean noClosure;
+
+  @Option(names = "--workers", paramLabel = "N", defaultValue = "" + DEFAULT_WORKERS,
+      description = "NARs fetched and imported at once in this process"
+          + " (env NARFLOW_WORKERS, default ${DEFAULT-VALUE}).")
+  int workers;
+
+  @Option(names = "--chunk-store", paramLabel = "URL",
+      description = "Where chunks go: file:///path, or s3://bucket[/prefix]?endpoint=URL&region=R with"
+          + " credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+          + " (env NARFLOW_CHUNK_STORE, default DIR/chunks).")
+  String chunkStore;
+
+  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS",
+      description = "An existing Kafka cluster (host:port,…) instead of the embedded broker"
+          + " (env NARFLOW_BOOTSTRAP_SERVERS).")
+  String bootstrapServers;
+
+  @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "",
+      description = "Prefix of every topic name, for clusters shared with other applications"
+          + " (env NARFLOW_TOPIC_PREFIX, default none).")
+  String topicPrefix;
+
+  @Option(names = "--paths-from", paramLabel = "FILE",
+      description = "Store paths to mirror, one a line; plain text or .xz (nixpkgs' store-paths.xz);"
+          + " blank lines and # comments ignored; repeatable (env NARFLOW_PATHS_FROM, one file).")
+  List<Path> pathsFrom;
+
+  @Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
+      description = "auto: a live line on a terminal, log lines otherwise; line or log to choose"
+          + " (env NARFLOW_PROGRESS, default ${DEFAULT-VALUE}).")
+  String progress;
+
+  @Parameters(paramLabel = "STORE_PATH", arity = "0..*",
+      description = "A store path to mirror with its closure: /nix/store/<hash>-<name> or <hash>-<name>.")
+  List<String> storePaths;
+
+  private final Map<String, String> environment;
+  private final EnvironmentDefaults defaults;
+  private final MirrorRun mirrorRun;
+  private final BooleanSupplier onTerminal;
+  /** {@link #ADMIN_TIMEOUT}; shorter in tests of an unreachable cluster. */
+  Duration adminTimeout = ADMIN_TIMEOUT;
+
+  /** With the process's environment; the run is what actually mirrors. */
+  public MirrorCommand(Map<String, String> environment, MirrorRun mirrorRun) {
+    this(environment, mirrorRun, () -> System.console() != null);
+  }
+
+  MirrorCommand(Map<String, String> environment, MirrorRun mirrorRun, BooleanSupplier onTerminal) {
+    this.environment = Map.copyOf(environment);
+    this.defaults = new EnvironmentDefaults(environment);
+    this.mirrorRun = mirrorRun;
+    this.onTerminal = onTerminal;
+  }
+
+  /** This command for a {@link CommandLine}: options read the environment, usage errors are one line. */
+  public static CommandLine commandLine(Map<String, String> environment, MirrorRun mirrorRun) {
+    MirrorCommand command = new MirrorCommand(environment, mirrorRun);
+    CommandLine cli = new CommandLine(command);
+    cli.setDefaultValueProvider(command.defaults);
+    return cli;
+  }
+
+  /** The one line a usage error of this command prints, naming a variable when it came from one. */
+  public String describe(ParameterException e) {
+    return defaults.describe(e);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    MirrorOptions options = options();
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    DataDir dataDir;
+    try {
+      dataDir = DataDir.open(options.dataDir());
+    } catch (DataDirException e) {
+      throw new ConfigurationException(e.getMessage(), e);
+    }
+    // Outermost, so that on Ctrl-C the JVM waits until the broker below has closed too.
+    try (StopSignal stop = StopSignal.install(STOP_GRACE)) {
+      return run(options, dataDir, stop, out, err);
+    }
+  }
+
+  private int run(MirrorOptions options, DataDir dataDir, StopSignal stop, PrintWriter out, PrintWriter err)
+      throws Exception {
+    EmbeddedKafka embedded = null;
+    try (MirrorProgress progress = new MirrorProgress(out, err, options.terminal())) {
+      Map<String, Object> kafka;
+      if (options.embeddedKafka()) {
+        embedded = startEmbedded(dataDir);
+        progress.note(String.format(Locale.ROOT, "embedded Kafka %s in %.1f s (%s)",
+            embedded.formatted() ? "formatted and started" : "started",
+            embedded.startupTime().toMillis() / 1000.0, dataDir.kafka()));
+        kafka = embedded.clientConfig();
+      } else {
+        kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers().get());
+      }
+      createTopics(kafka, options, adminTimeout);
+      ChunkStoreLocation chunks = options.chunkStore().orElseGet(() -> new ChunkStoreLocation.Local(dataDir.chunks()));
+      return mirrorRun.run(options,
+          new MirrorEnvironment(dataDir, kafka, Optional.ofNullable(embedded), chunks, progress, stop, out, err));
+    } finally {
+      if (embedded != null) {
+        try {
+          embedded.close();
+        } catch (IOException e) {
+          err.println(spec.qualifiedName() + ": stopping the embedded Kafka: " + e.getMessage());
+          err.flush();
+        }
+      }
+    }
+  }
+
+  private static EmbeddedKafka startEmbedded(DataDir dataDir) throws ConfigurationException {
+    try {
+      return EmbeddedKafka.start(dataDir.kafka());
+    } catch (DirectoryInUseException e) {
+      throw new ConfigurationException(dataDir.root() + " is in use by another narflow process", e);
+    } catch (IOException e) {
+      throw new ConfigurationException(e.getMessage(), e);
+    }
+  }
+
+  /** Idempotent; also the first contact with an external cluster, so an unreachable one shows here. */
+  private static void createTopics(Map<String, Object> kafka, MirrorOptions options, Duration timeout)
+      throws ConfigurationException {
+    Map<String, Object> config = new java.util.HashMap<>(kafka);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2);
+    try (Admin admin = Admin.create(config)) {
+      NarflowTopics.createAll(admin, TopicLayout.defaults(), options.topicPrefix());
+    } catch (KafkaException | IllegalStateException e) {
+      throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The options, validated; a {@link ParameterException} (exit 2) names the first bad one. */
+  public MirrorOptions options() {
+    if (data == null) {
+      throw usage("--data DIR is required (or NARFLOW_DATA): the directory that holds the mirror's state");
+    }
+    List<URI> upstreamUris = new ArrayList<>();
+    for (String u : nonBlank(upstreams)) upstreamUris.add(upstream(u));
+    if (upstreamUris.isEmpty()) throw invalid("--upstream", "", "no upstream given");
+
+    List<NixPublicKey> keys = new ArrayList<>();
+    for (String k : nonBlank(trustedKeys)) {
+      try {
+        keys.add(NixPublicKey.parse(k));
+      } catch (IllegalArgumentException e) { // NixFormatException among them
+        throw invalid("--trusted-public-key", k, e.getMessage());
+      }
+    }
+    if (keys.isEmpty() && !noCheckSigs) {
+      throw invalid("--trusted-public-key", "", "no key given (use --no-check-sigs for caches that do not sign)");
+    }
+    if (workers < 1 || workers > MAX_WORKERS) {
+      throw invalid("--workers", Integer.toString(workers), "must be between 1 and " + MAX_WORKERS);
+    }
+    Optional<ChunkStoreLocation> chunks = Optional.empty();
+    if (chunkStore != null && !chunkStore.isBlank()) {
+      try {
+        chunks = Optional.of(ChunkStoreLocation.parse(chunkStore, environment));
+      } catch (IllegalArgumentException e) {
+        throw invalid("--chunk-store", null, e.getMessage()); // the URL may hold a secret: not repeated
+      }
+    }
+    Optional<String> servers = Optional.empty();
+    if (bootstrapServers != null && !bootstrapServers.isBlank()) servers = Optional.of(bootstrapServers(bootstrapServers));
+    String prefix = topicPrefix == null ? "" : topicPrefix.strip();
+    List<NarflowTopic<?, ?>> topics;
+    try {
+      topics = NarflowTopics.withPrefix(prefix);
+    } catch (IllegalArgumentException e) {
+      throw invalid("--topic-prefix", prefix, e.getMessage());
+    }
+    for (NarflowTopic<?, ?> topic : topics) {
+      try {
+        Topic.validate(topic.name());
+      } catch (InvalidTopicException e) {
+        throw invalid("--topic-prefix", prefix, "gives the topic name '" + topic.name() + "': " + e.getMessage());
+      }
+    }
+    return new MirrorOptions(data, upstreamUris, TrustedKeys.of(keys), !noCheckSigs, !noClosure, workers,
+        chunks, servers, prefix, paths(), terminal());
+  }
+
+  private List<StorePath> paths() {
+    Set<StorePath> paths = new LinkedHashSet<>();
+    for (String p : storePaths == null ? List.<String>of() : storePaths) {
+      try {
+        paths.add(StorePath.parse(p.strip()));
+      } catch (NixFormatException e) {
+        throw usage("invalid STORE_PATH: " + e.getMessage());
+      }
+    }
+    for (Path file : pathsFrom == null ? List.<Path>of() : pathsFrom) {
+      try {
+        StorePathFile.read(file, paths::add);
+      } catch (StorePathFile.UnreadableException e) {
+        Optional<String> variable = defaults.variableUsed(spec.commandLine().getParseResult(), option("--paths-from"));
+        throw usage("--paths-from" + variable.map(v -> " (from " + v + ")").orElse("") + ": " + e.getMessage());
+      }
+    }
+    if (paths.isEmpty()) {
+      throw usage("no store path given: name STORE_PATHs, or --paths-from FILE"
+          + (pathsFrom == null || pathsFrom.isEmpty() ? "" : " (the files hold none)"));
+    }
+    return List.copyOf(paths);
+  }
+
+  private URI upstream(String text) {
+    URI uri;
+    try {
+      uri = new URI(text);
+    } catch (URISyntaxException e) {
+      throw invalid("--upstream", text, "not a URL: " + e.getReason());
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      throw invalid("--upstream", text, "must be an http:// or https:// URL");
+    }
+    if (uri.getHost() == null || uri.getHost().isEmpty()) throw invalid("--upstream", text, "has no host");
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw invalid("--upstream", text, "takes no ?query or #fragment");
+    }
+    // FetchRequest.upstream_url joins upstreams with spaces; a trailing slash would double the one before <hash>.narinfo.
+    String normalized = uri.toString();
+    while (normalized.endsWith("/")) normalized = normalized.substring(0, normalized.length() - 1);
+    return URI.create(normalized);
+  }
+
+  private String bootstrapServers(String text) {
+    List<String> hosts = new ArrayList<>();
+    for (String entry : text.split(",")) {
+      String e = entry.strip();
+      if (e.isEmpty()) continue;
+      String host = Utils.getHost(e);
+      Integer port = Utils.getPort(e);
+      if (host == null || host.isEmpty() || port == null || port < 1 || port > 65535) {
+        throw invalid("--bootstrap-servers", text, "'" + e + "' is not host:port");
+      }
+      hosts.add(e);
+    }
+    if (hosts.isEmpty()) throw invalid("--bootstrap-servers", text, "no host:port given");
+    return String.join(",", hosts);
+  }
+
+  private boolean terminal() {
+    ProgressMode mode;
+    try {
+      mode = ProgressMode.valueOf(progress.strip().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw invalid("--progress", progress, "must be auto, line or log");
+    }
+    return switch (mode) {
+      case AUTO -> onTerminal.getAsBoolean();
+      case LINE -> true;
+      case LOG -> false;
+    };
+  }
+
+  private static List<String> nonBlank(List<String> values) {
+    return values == null ? List.of() : values.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private OptionSpec option(String name) {
+    return spec.findOption(name);
+  }
+
+  /**
+   * {@code invalid --workers 0: must be …}, with {@code (from NARFLOW_WORKERS)} when the value
+   * came from the environment; a null {@code value} is not repeated.
+   */
+  private ParameterException invalid(String optionName, String value, String reason) {
+    Optional<String> variable = defaults.variableUsed(spec.commandLine().getParseResult(), option(optionName));
+    String what = optionName + (value == null || value.isEmpty() ? "" : " " + value)
+        + variable.map(v -> " (from " + v + ")").orElse("");
+    return usage("invalid " + what + ": " + reason);
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+}

@@ -121,7 +121,10 @@ public enum Compression {
     }
 
     private static IOException failure(Compression compression, Exception e) {
-      return new IOException(compression.narInfoName + " data is corrupt or truncated: " + e.getMessage(), e);
+      // xz-java's EOFException at a truncation has no message; say what it means.
+      String detail = e.getMessage() != null ? e.getMessage()
+          : e instanceof java.io.EOFException ? "unexpected end of data" : e.getClass().getSimpleName();
+      return new IOException(compression.narInfoName + " data is corrupt or truncated: " + detail, e);
     }
 
     @Override

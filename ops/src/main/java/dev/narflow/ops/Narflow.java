@@ -29,9 +29,10 @@ public final class Narflow implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** No command is a usage error: picocli prints the message and the usage to stderr, exit 2. */
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getErr());
+    throw new CommandLine.ParameterException(spec.commandLine(), "Missing command");
   }
 
   public static CommandLine commandLine() {

@@ -1,29 +1,44 @@
 package dev.narflow.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.narflow.topics.testing.Fixtures;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The real executable, as an operator runs it: ops/bin/narflow over the packaged shaded jar. */
 class LauncherIT {
   private static final Path LAUNCHER = Path.of("bin", "narflow").toAbsolutePath();
+  private static final Path JAR = Path.of("target", "narflow.jar").toAbsolutePath();
 
   record Result(int exit, String out, String err) {}
 
+  @TempDir Path tmp;
+
   static Result narflow(String... args) throws Exception {
-    assertTrue(Files.isExecutable(LAUNCHER), LAUNCHER + " must be executable");
-    assertTrue(Files.isRegularFile(Path.of("target", "narflow.jar")), "package phase must have built the jar");
-    List<String> command = new java.util.ArrayList<>(List.of(LAUNCHER.toString()));
+    return run(LAUNCHER, Map.of(), args);
+  }
+
+  static Result run(Path launcher, Map<String, String> env, String... args) throws Exception {
+    assertTrue(Files.isExecutable(launcher), launcher + " must be executable");
+    assertTrue(Files.isRegularFile(JAR), "package phase must have built the jar");
+    List<String> command = new java.util.ArrayList<>(List.of(launcher.toString()));
     command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).start();
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(env);
+    Process p = builder.start();
     CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
       try {
         return p.getErrorStream().readAllBytes();
@@ -99,5 +114,63 @@ class LauncherIT {
     assertTrue(err.get(0).startsWith("embedded Kafka formatted and started in "), r.err());
     assertEquals("narflow mirror: not wired yet", err.get(1));
     assertTrue(Files.isRegularFile(data.resolve("kafka").resolve("meta.properties")));
+  }
+
+  @Test
+  void noArgumentsPrintUsageToStderrAndExitTwo() throws Exception {
+    Result r = narflow();
+    assertEquals(2, r.exit(), r.err());
+    assertEquals("", r.out());
+    assertTrue(r.err().contains("Usage: narflow"), r.err());
+  }
+
+  @Test
+  void aBadThreadsVariableIsAUsageErrorNamingIt() throws Exception {
+    Result r = run(LAUNCHER, Map.of("NARFLOW_THREADS", "-3"), "inspect",
+        Fixtures.path("nar/valid/helloworld.nar").toString());
+    assertEquals(2, r.exit(), r.err());
+    assertTrue(r.err().startsWith("--threads (or NARFLOW_THREADS): -3 is outside 0 to 1024"), r.err());
+  }
+
+  /**
+   * The rebuild decision, in a copy of the launcher over a small fake source tree. The build tool
+   * is a stand-in script on PATH that records its call and touches the jar: a real Maven build of
+   * the whole project inside this test would take minutes and rewrite the jar other tests use.
+   */
+  @Test
+  void rebuildsTheJarOnlyWhenSourcesAreNewer() throws Exception {
+    Path root = tmp.resolve("repo");
+    Path launcher = Files.createDirectories(root.resolve("ops/bin")).resolve("narflow");
+    Files.copy(LAUNCHER, launcher);
+    Path jar = Files.createDirectories(root.resolve("ops/target")).resolve("narflow.jar");
+    Files.copy(JAR, jar);
+    Path source = Files.createDirectories(root.resolve("chunker/src/main/java")).resolve("A.java");
+    Files.writeString(source, "class A {}");
+    Files.writeString(root.resolve("pom.xml"), "<project/>");
+    Path calls = tmp.resolve("mvn-calls");
+    Path bin = Files.createDirectories(tmp.resolve("bin"));
+    Path mvn = bin.resolve("mvn");
+    Files.writeString(mvn, "#!/bin/sh\necho \"$*\" >> '" + calls + "'\ntouch '" + jar + "'\n");
+    Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Map<String, String> env = Map.of("PATH", bin + ":" + System.getenv("PATH"));
+
+    Instant now = Instant.now();
+    try (var tree = Files.walk(root)) {
+      for (Path p : tree.toList()) Files.setLastModifiedTime(p, FileTime.from(now.minusSeconds(3600)));
+    }
+    Files.setLastModifiedTime(jar, FileTime.from(now.minusSeconds(60)));
+    Result fresh = run(launcher, env, "--version");
+    assertEquals(0, fresh.exit(), fresh.err());
+    assertFalse(Files.exists(calls), "a jar newer than every source must not be rebuilt");
+
+    Files.setLastModifiedTime(source, FileTime.from(now.minusSeconds(10)));
+    Result stale = run(launcher, env, "--version");
+    assertEquals(0, stale.exit(), stale.err());
+    assertTrue(stale.err().contains("sources changed since it was built"), stale.err());
+    assertEquals(List.of("-B -q -DskipTests -pl ops -am package"), Files.readAllLines(calls));
+
+    Result again = run(launcher, env, "--version");
+    assertEquals(0, again.exit(), again.err());
+    assertEquals(1, Files.readAllLines(calls).size(), "the rebuilt jar is fresh: no second build");
   }
 }

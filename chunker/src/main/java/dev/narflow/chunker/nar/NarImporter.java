@@ -16,11 +16,14 @@ import dev.narflow.topics.castore.v1.StatBlobResponse;
 import dev.narflow.topics.castore.v1.StatBlobResponse.ChunkMeta;
 import dev.narflow.topics.castore.v1.SymlinkNode;
 import dev.narflow.topics.nar.NarReader;
+import dev.narflow.topics.nix.HashAlgorithm;
+import dev.narflow.topics.nix.NixHash;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
@@ -68,10 +71,26 @@ public final class NarImporter implements Closeable {
 
   /** Reads the NAR on {@code nar} to its end (not closing it) and imports it. */
   public ImportResult importNar(InputStream nar) throws IOException {
+    return importNar(nar, ImportOptions.none());
+  }
+
+  /**
+   * Like {@link #importNar(InputStream)}, checking the NAR against {@code options}' expected
+   * NarSize and NarHash, reporting progress and honouring cancellation.
+   *
+   * @throws NarSizeMismatchException as soon as the NAR is longer than expected (having read one
+   *     byte more), or at its end if shorter
+   * @throws NarHashMismatchException at the NAR's end, before waiting for its chunks
+   * @throws InterruptedIOException ({@link ImportCancelledException}) if cancelled or interrupted
+   *     while reading. In every case no chunk write of this import is still running when it throws.
+   */
+  public ImportResult importNar(InputStream nar, ImportOptions options) throws IOException {
     Objects.requireNonNull(nar, "nar");
-    HashingInputStream raw = new HashingInputStream(nar);
+    Objects.requireNonNull(options, "options");
+    HashingInputStream raw = new HashingInputStream(nar, options);
     NarReader reader = new NarReader(new BufferedInputStream(raw, READ_BUFFER));
     Tree tree = new Tree();
+    byte[] sha256;
     try {
       for (NarReader.Event e; (e = reader.next()) != NarReader.Event.END; ) {
         switch (e) {
@@ -83,16 +102,31 @@ public final class NarImporter implements Closeable {
           default -> throw new AssertionError(e);
         }
       }
+      if (raw.count != reader.offset()) {
+        throw new IllegalStateException("read " + raw.count + " bytes, the NAR reader consumed " + reader.offset());
+      }
+      sha256 = raw.sha256.digest();
+      checkExpected(options, raw.count, sha256);
+      raw.reportEnd();
     } catch (IOException | RuntimeException | Error e) {
       tree.settle(); // no background writes of ours continue once we report the failure
       throw e;
     }
-    if (raw.count != reader.offset()) {
-      throw new IllegalStateException("read " + raw.count + " bytes, the NAR reader consumed " + reader.offset());
-    }
-    ImportResult result = tree.finish(raw.sha256.digest(), raw.count);
+    ImportResult result = tree.finish(sha256, raw.count);
     store.flush();
     return result;
+  }
+
+  private static void checkExpected(ImportOptions options, long narSize, byte[] sha256)
+      throws NarMismatchException {
+    long expectedSize = options.expectedNarSize().orElse(narSize);
+    if (narSize != expectedSize) {
+      throw new NarSizeMismatchException(expectedSize, narSize, false);
+    }
+    NixHash expectedHash = options.expectedNarHash();
+    if (expectedHash != null && !MessageDigest.isEqual(expectedHash.digest(), sha256)) {
+      throw new NarHashMismatchException(expectedHash, NixHash.of(HashAlgorithm.SHA256, sha256));
+    }
   }
 
   /** The NAR's tree as it is read, resolved into castore records once its blobs are stored. */
@@ -230,13 +264,23 @@ public final class NarImporter implements Closeable {
     }
   }
 
-  /** Counts and SHA-256-hashes every byte read through it. */
+  /**
+   * Counts and SHA-256-hashes every byte read through it; checks cancellation before each read,
+   * stops one byte past the expected NarSize, and reports progress.
+   */
   private static final class HashingInputStream extends FilterInputStream {
     final MessageDigest sha256;
+    private final ImportOptions options;
+    /** Reads stop here: one byte past the expected size, enough to know the NAR is too long. */
+    private final long readLimit;
+    private long nextProgress;
     long count;
 
-    HashingInputStream(InputStream in) {
+    HashingInputStream(InputStream in, ImportOptions options) {
       super(in);
+      this.options = options;
+      this.readLimit = options.expectedNarSize().orElse(Long.MAX_VALUE - 1) + 1;
+      this.nextProgress = options.progress() == null ? Long.MAX_VALUE : options.progressInterval();
       try {
         sha256 = MessageDigest.getInstance("SHA-256");
       } catch (NoSuchAlgorithmException e) {
@@ -246,22 +290,49 @@ public final class NarImporter implements Closeable {
 
     @Override
     public int read() throws IOException {
-      int b = in.read();
-      if (b >= 0) {
-        sha256.update((byte) b);
-        count++;
-      }
-      return b;
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
+      checkCancelled();
+      if (len == 0) return 0;
+      if (count >= readLimit) {
+        throw tooLong();
+      }
+      int n = in.read(b, off, (int) Math.min(len, readLimit - count));
       if (n > 0) {
         sha256.update(b, off, n);
         count += n;
+        if (count >= readLimit) {
+          throw tooLong();
+        }
+        if (count >= nextProgress) {
+          options.progress().accept(count);
+          nextProgress = count + options.progressInterval();
+        }
       }
       return n;
+    }
+
+    private NarSizeMismatchException tooLong() {
+      return new NarSizeMismatchException(readLimit - 1, count, true);
+    }
+
+    private void checkCancelled() throws ImportCancelledException {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new ImportCancelledException("NAR import interrupted", count);
+      }
+      if (options.cancelled().getAsBoolean()) {
+        throw new ImportCancelledException("NAR import cancelled", count);
+      }
+    }
+
+    /** The last progress report, with the total. */
+    void reportEnd() {
+      if (options.progress() != null) options.progress().accept(count);
     }
 
     @Override

@@ -75,9 +75,10 @@ public interface ChunkStore extends Closeable {
 
   /**
    * Returns once everything this store has put so far is durable: the point after which a writer
-   * may publish metadata that refers to the chunks (see {@code NarImporter}). Backends that make
-   * each put durable before it returns (S3; a local directory with fsync on every put) have
-   * nothing left to do.
+   * may publish metadata that refers to the chunks (see {@code NarImporter}). A local directory
+   * syncs and publishes its batch of new objects here ({@link LocalDirectoryBackend}); S3 makes
+   * each put durable before it returns and has nothing left to do. Callers that never flush still
+   * read their own puts, and {@link #close()} flushes a local directory.
    */
   default void flush() throws IOException {}
 

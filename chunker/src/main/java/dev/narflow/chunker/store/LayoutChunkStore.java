@@ -162,6 +162,11 @@ public final class LayoutChunkStore implements ChunkStore {
   }
 
   @Override
+  public void flush() throws IOException {
+    backend.flush();
+  }
+
+  @Override
   public String location() {
     return backend.location();
   }

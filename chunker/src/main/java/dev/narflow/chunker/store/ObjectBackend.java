@@ -40,6 +40,13 @@ public interface ObjectBackend extends Closeable {
     return stat(key).isPresent();
   }
 
+  /**
+   * Returns once every object put so far is durable and published (see {@link ChunkStore#flush()}).
+   * Backends whose puts are durable when they return (S3) have nothing to do; wrappers must pass
+   * it on.
+   */
+  default void flush() throws IOException {}
+
   /** Where this backend stores, for messages: a directory, or {@code s3://bucket/prefix}. */
   String location();
 }

@@ -40,6 +40,11 @@ final class CountingBackend implements ObjectBackend {
   }
 
   @Override
+  public void flush() throws IOException {
+    delegate.flush();
+  }
+
+  @Override
   public String location() {
     return delegate.location();
   }

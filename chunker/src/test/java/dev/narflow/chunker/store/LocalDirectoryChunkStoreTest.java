@@ -43,6 +43,7 @@ class LocalDirectoryChunkStoreTest extends ChunkStoreContract {
     B3Digest digest = Blake3.hash(data);
     store.putChunk(digest, data);
     store.putBlobIndex(digest, new byte[] {1});
+    store.flush();
     String hex = digest.hex();
     Path chunk = dir.resolve("store/chunks/b3/" + hex.substring(0, 4) + "/" + hex);
     assertTrue(Files.isRegularFile(chunk), chunk.toString());
@@ -59,6 +60,7 @@ class LocalDirectoryChunkStoreTest extends ChunkStoreContract {
     byte[] data = "same".getBytes();
     B3Digest digest = Blake3.hash(data);
     store.putChunk(digest, data);
+    store.flush();
     Path file = local.pathOf(StoreLayout.chunkKey(digest));
     Object inode = Files.readAttributes(file, "unix:ino").get("ino");
     assertFalse(local.putIfAbsent(StoreLayout.chunkKey(digest), new byte[] {7}, 0, 1));

@@ -14,6 +14,7 @@ import io.minio.RemoveBucketArgs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
@@ -134,7 +135,8 @@ class S3ChunkStoreTest extends ChunkStoreContract {
     S3ProxyServer gone = S3ProxyServer.start();
     gone.createBucket("going");
     S3Config c = S3Config.of(gone.endpoint(), "going", gone.accessKey(), gone.secretKey())
-        .withRegion("us-east-1");
+        .withRegion("us-east-1")
+        .withTransport(S3Config.Transport.DEFAULT.withRetries(2, Duration.ofMillis(1), Duration.ofMillis(5)));
     byte[] data = "unreachable".getBytes();
     B3Digest digest = Blake3.hash(data);
     String key = StoreLayout.chunkKey(digest);
@@ -142,6 +144,7 @@ class S3ChunkStoreTest extends ChunkStoreContract {
       gone.close();
       IOException e = assertThrows(IOException.class, () -> store.getChunk(digest, data.length));
       assertTrue(e.getMessage().contains("GET " + key), e.getMessage());
+      assertTrue(e.getMessage().contains("after 2 attempts"), "a refused connection is retried: " + e.getMessage());
       e = assertThrows(IOException.class, () -> store.hasChunk(digest));
       assertTrue(e.getMessage().contains("HEAD " + key), e.getMessage());
       e = assertThrows(IOException.class, () -> store.putChunk(digest, data));

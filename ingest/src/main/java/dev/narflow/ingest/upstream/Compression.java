@@ -121,9 +121,9 @@ public enum Compression {
     }
 
     private static IOException failure(Compression compression, Exception e) {
-      // xz-java and others end a cut-off stream with a bare EOFException: say what it means.
-      String detail = e instanceof java.io.EOFException && e.getMessage() == null ? "unexpected end of data"
-          : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      // xz-java's EOFException at a truncation has no message; say what it means.
+      String detail = e.getMessage() != null ? e.getMessage()
+          : e instanceof java.io.EOFException ? "unexpected end of data" : e.getClass().getSimpleName();
       return new IOException(compression.narInfoName + " data is corrupt or truncated: " + detail, e);
     }
 

@@ -56,20 +56,52 @@ public final class InspectCommand implements Callable<Integer> {
           + " (env NARFLOW_CHUNK_SIZE, default ${DEFAULT-VALUE}).")
   long chunkSize;
 
+  /** zstd's highest level (its {@code --ultra} maximum), unchanged since zstd 1.0. */
+  private static final int MAX_ZSTD_LEVEL = 22;
+
+  private int zstdLevel;
+  private int threads;
+
   @Option(
       names = "--zstd-level",
       paramLabel = "N",
       defaultValue = "${env:NARFLOW_ZSTD_LEVEL:-3}",
-      description = "zstd level the chunks are compressed with (env NARFLOW_ZSTD_LEVEL, default ${DEFAULT-VALUE}).")
-  int zstdLevel;
+      description = "zstd level the chunks are compressed with, 1 to 22"
+          + " (env NARFLOW_ZSTD_LEVEL, default ${DEFAULT-VALUE}).")
+  void zstdLevel(String value) {
+    // Negative (fast) levels exist in zstd but are not worth a store's space; 1..22 is what
+    // operators know from the zstd tool.
+    zstdLevel = wholeNumber("--zstd-level (or NARFLOW_ZSTD_LEVEL)", value, 1, MAX_ZSTD_LEVEL);
+  }
 
   @Option(
       names = "--threads",
       paramLabel = "N",
       defaultValue = "${env:NARFLOW_THREADS:-0}",
-      description = "Threads that hash and compress chunks; 0 means one per core"
+      description = "Threads that hash and compress chunks, 1 to 1024; 0 means one per core"
           + " (env NARFLOW_THREADS, default ${DEFAULT-VALUE}).")
-  int threads;
+  void threads(String value) {
+    threads = wholeNumber("--threads (or NARFLOW_THREADS)", value, 0, 1024);
+  }
+
+  /**
+   * Parses an option's value, which may come from the command line or from its environment
+   * variable; the message names both, since the operator may not know which one was used. Picocli
+   * reports the exception as a usage error (exit 2).
+   */
+  private int wholeNumber(String option, String value, int min, int max) {
+    int n;
+    try {
+      n = Integer.parseInt(value.strip());
+    } catch (NumberFormatException e) {
+      throw new ParameterException(spec.commandLine(), option + ": '" + value + "' is not a whole number");
+    }
+    if (n < min || n > max) {
+      throw new ParameterException(spec.commandLine(),
+          option + ": " + n + " is outside " + min + " to " + max);
+    }
+    return n;
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -105,7 +137,8 @@ public final class InspectCommand implements Callable<Integer> {
       if (chunkSize > Integer.MAX_VALUE) throw new IllegalArgumentException("too large");
       return FastCdc.Params.ofAverage((int) chunkSize);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--chunk-size " + chunkSize + ": " + e.getMessage());
+      throw new ParameterException(spec.commandLine(),
+          "--chunk-size (or NARFLOW_CHUNK_SIZE) " + chunkSize + ": " + e.getMessage());
     }
   }
 

@@ -121,7 +121,7 @@ class InspectCommandTest {
     Run r = inspect(xz.toString());
     assertEquals(Narflow.EXIT_FAILURE, r.exit());
     assertEquals(1, r.err().lines().count(), r.err());
-    assertTrue(r.err().startsWith("narflow inspect: xz data is corrupt or truncated"), r.err());
+    assertEquals("narflow inspect: xz data is corrupt or truncated: unexpected end of data\n", r.err());
   }
 
   @Test
@@ -176,9 +176,45 @@ class InspectCommandTest {
 
     Run tiny = inspect("--chunk-size", "16", Fixtures.path("nar/valid/helloworld.nar").toString());
     assertEquals(2, tiny.exit());
-    assertTrue(tiny.err().startsWith("--chunk-size 16: "), tiny.err());
+    assertTrue(tiny.err().startsWith("--chunk-size (or NARFLOW_CHUNK_SIZE) 16: "), tiny.err());
     Run huge = inspect("--chunk-size", "8G", Fixtures.path("nar/valid/helloworld.nar").toString());
     assertEquals(2, huge.exit());
-    assertTrue(huge.err().startsWith("--chunk-size 8589934592: too large"), huge.err());
+    assertTrue(huge.err().startsWith("--chunk-size (or NARFLOW_CHUNK_SIZE) 8589934592: too large"), huge.err());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"-3", "1025", "many", ""})
+  void badThreadCountIsAUsageErrorNamingTheVariable(String threads) {
+    Run r = inspect("--threads", threads, Fixtures.path("nar/valid/helloworld.nar").toString());
+    assertEquals(2, r.exit(), r.err());
+    assertEquals("", r.out());
+    assertTrue(r.err().startsWith("--threads (or NARFLOW_THREADS): "), r.err());
+  }
+
+  @Test
+  void zeroThreadsMeansOnePerCore() {
+    Run r = inspect("--threads", "0", Fixtures.path("nar/valid/helloworld.nar").toString());
+    assertEquals(0, r.exit(), r.err());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"99", "0", "-5", "fast"})
+  void badZstdLevelIsAUsageErrorLikeABadChunkSize(String level) {
+    Run r = inspect("--zstd-level", level, Fixtures.path("nar/valid/helloworld.nar").toString());
+    assertEquals(2, r.exit(), r.err());
+    assertTrue(r.err().startsWith("--zstd-level (or NARFLOW_ZSTD_LEVEL): "), r.err());
+  }
+
+  @Test
+  void noCommandPrintsUsageAndIsAUsageError() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cli = Narflow.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    assertEquals(2, cli.execute());
+    assertEquals("", out.toString());
+    assertTrue(err.toString().startsWith("Missing command"), err.toString());
+    assertTrue(err.toString().contains("Usage: narflow"), err.toString());
   }
 }

@@ -102,7 +102,7 @@ final class PathJob {
   private final Pipeline pipeline;
 
   private volatile boolean cancelled;
-  private volatile Thread thread;
+  private Thread thread; // guarded by this
   private volatile VerifiedNar openNar;
   private boolean referencesSent;
   private List<Future<RecordMetadata>> referenceSends = List.of();
@@ -116,15 +116,20 @@ final class PathJob {
 
   /** The outcome to commit, or null when the job was cancelled. */
   Outcome run() {
-    thread = Thread.currentThread();
+    synchronized (this) {
+      thread = Thread.currentThread();
+    }
     try {
       if (cancelled) return null;
       return runChecked();
     } catch (Abandoned e) {
       return null;
     } finally {
-      thread = null;
-      Thread.interrupted(); // a late cancel() must not leak an interrupt into the next job
+      // Under the lock cancel() interrupts with, so no interrupt of ours reaches the thread's next job.
+      synchronized (this) {
+        thread = null;
+        Thread.interrupted();
+      }
     }
   }
 
@@ -137,8 +142,9 @@ final class PathJob {
     cancelled = true;
     VerifiedNar nar = openNar;
     if (nar != null) nar.close();
-    Thread t = thread;
-    if (t != null) t.interrupt();
+    synchronized (this) {
+      if (thread != null) thread.interrupt();
+    }
   }
 
   boolean cancelled() {
@@ -322,7 +328,8 @@ final class PathJob {
     }
     if (e instanceof InterruptedException || e instanceof InterruptedIOException
         || e instanceof org.apache.kafka.common.errors.InterruptException) {
-      // Interrupted without being cancelled: the worker is being stopped the hard way.
+      // Interrupted without being cancelled: only IngestWorker.kill() stops path threads so, and
+      // nothing of a killed worker is committed.
       throw new Abandoned();
     }
     if (e instanceof IOException) {

@@ -7,25 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.narflow.chunker.store.ChunkStore;
-import dev.narflow.ingest.testing.NixCacheFixture;
 import dev.narflow.topics.kafka.IndexKey;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.nix.TrustedKeys;
 import dev.narflow.topics.store.v1.PathInfo;
-import dev.narflow.topics.testing.KafkaTestBroker;
 import dev.narflow.topics.testing.RealNix;
 import dev.narflow.topics.v1.IndexRecord;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A worker killed without a clean shutdown (its Kafka clients closed at once, its threads
@@ -33,23 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * transaction; a new worker with the same worker id (transactional id) then completes the path:
  * one committed PathInfo, nothing partial ever visible to read_committed readers.
  */
-class IngestWorkerCrashTest {
-  @TempDir static Path work;
-  static KafkaTestBroker broker;
-  static NixCacheFixture cache;
-  static final String NONCE = UUID.randomUUID().toString();
-
-  @BeforeAll
-  static void start() throws Exception {
-    broker = KafkaTestBroker.start();
-    cache = NixCacheFixture.create(work.resolve("cache"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cache != null) cache.close();
-    if (broker != null) broker.close();
-  }
+class IngestWorkerCrashTest extends NixCacheWorkerTest {
 
   static String path(String name) {
     String p = cache.build(name, "/bin/mkdir -p $out/a/b; echo " + NONCE + " > $out/a/b/id;"
@@ -88,13 +66,9 @@ class IngestWorkerCrashTest {
       assertNull(WorkerKit.pathInfo(kit.index(), sp), "nothing committed by the dead worker");
 
       RecordingListener second = new RecordingListener();
-      IngestWorker restarted = worker(kit, store, "crash-upload", second);
-      restarted.start();
-      try {
-        await("the path indexed after restart", Duration.ofSeconds(40), () -> second.count(second.indexed, sp) == 1);
-      } finally {
-        restarted.close();
-      }
+      // Registering the same transactional id aborts the dead worker's transaction, if open.
+      kit.runUntil(worker(kit, store, "crash-upload", second), "the path indexed after restart",
+          Duration.ofSeconds(40), () -> second.count(second.indexed, sp) == 1);
       assertEquals(0, first.count(first.indexed, sp));
       assertCompletedOnce(kit, p, store);
     }
@@ -131,13 +105,9 @@ class IngestWorkerCrashTest {
       assertNull(WorkerKit.pathInfo(kit.index(), sp), "but no read_committed reader sees it");
 
       RecordingListener second = new RecordingListener();
-      IngestWorker restarted = worker(kit, store, "crash-transaction", second);
-      restarted.start(); // registering the id aborts the dead worker's transaction
-      try {
-        await("the path indexed after restart", Duration.ofSeconds(40), () -> second.count(second.indexed, sp) == 1);
-      } finally {
-        restarted.close();
-      }
+      // Registering the same transactional id aborts the dead worker's transaction, if open.
+      kit.runUntil(worker(kit, store, "crash-transaction", second), "the path indexed after restart",
+          Duration.ofSeconds(40), () -> second.count(second.indexed, sp) == 1);
       assertNotNull(WorkerKit.pathInfo(kit.index(), sp));
       assertCompletedOnce(kit, p, store);
     }

@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.narflow.chunker.store.ChunkStore;
-import dev.narflow.ingest.testing.NixCacheFixture;
 import dev.narflow.topics.kafka.IndexKey;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.nix.TrustedKeys;
-import dev.narflow.topics.testing.KafkaTestBroker;
 import dev.narflow.topics.testing.RealNix;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchFailure.Reason;
@@ -21,37 +19,17 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Failures made for real in a cache written by real Nix, seen through the worker: each goes to
  * narflow.failures with its reason, nothing of the path reaches the index, and the worker goes on
  * with the next request.
  */
-class IngestWorkerFailuresTest {
-  @TempDir static Path work;
-  static KafkaTestBroker broker;
-  static NixCacheFixture cache;
-  static final String NONCE = UUID.randomUUID().toString();
-
-  @BeforeAll
-  static void start() throws Exception {
-    broker = KafkaTestBroker.start();
-    cache = NixCacheFixture.create(work.resolve("cache"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cache != null) cache.close();
-    if (broker != null) broker.close();
-  }
+class IngestWorkerFailuresTest extends NixCacheWorkerTest {
 
   static String path(String name) {
     String p = cache.build(name, "/bin/mkdir $out; echo " + NONCE + " " + name + " > $out/id;"

@@ -1,6 +1,5 @@
 package dev.narflow.ingest.worker;
 
-import static dev.narflow.ingest.worker.WorkerKit.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -9,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.narflow.chunker.store.ChunkStore;
-import dev.narflow.ingest.testing.NixCacheFixture;
 import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.kafka.IndexKey;
@@ -19,7 +17,6 @@ import dev.narflow.topics.nix.NixSecretKey;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.nix.TrustedKeys;
 import dev.narflow.topics.store.v1.PathInfo;
-import dev.narflow.topics.testing.KafkaTestBroker;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchFailure.Reason;
 import dev.narflow.topics.v1.FetchRequest;
@@ -36,35 +33,22 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Inputs at the edge of the index topic's limits: a directory of 200,000 entries (its Directory
  * record is ~10 MB, ten times Kafka's default record limit), one past the 16 MiB limit, and a
  * path with 1,000 references. The NARs are written with topics' NarWriter into the test cache.
  */
-class IngestWorkerLargeInputTest {
+class IngestWorkerLargeInputTest extends NixCacheWorkerTest {
   static final int ENTRIES = 200_000;
 
-  @TempDir static Path work;
-  static KafkaTestBroker broker;
-  static NixCacheFixture cache;
   static NixSecretKey key;
 
   @BeforeAll
-  static void start() throws Exception {
-    broker = KafkaTestBroker.start();
-    cache = NixCacheFixture.create(work.resolve("cache"));
+  static void makeKey() {
     key = NixSecretKey.generate("synthetic-1");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cache != null) cache.close();
-    if (broker != null) broker.close();
   }
 
   IngestWorker worker(WorkerKit kit, ChunkStore store, RecordingListener listener) {
@@ -92,15 +76,9 @@ class IngestWorkerLargeInputTest {
     RecordingListener listener = new RecordingListener();
     try (WorkerKit kit = new WorkerKit(broker, 1);
         ChunkStore store = ChunkStore.localDirectory(work.resolve("chunks-big"))) {
-      IngestWorker w = worker(kit, store, listener);
-      w.start();
-      try {
-        kit.enqueue(WorkerKit.request(path.absolute(), cache.url().toString(), false));
-        await("the path indexed", Duration.ofSeconds(50),
-            () -> listener.count(listener.indexed, path) == 1 || !listener.failed.isEmpty());
-      } finally {
-        w.close();
-      }
+      kit.runUntil(worker(kit, store, listener), "the path indexed", Duration.ofSeconds(50),
+          () -> listener.count(listener.indexed, path) == 1 || !listener.failed.isEmpty(),
+          WorkerKit.request(path.absolute(), cache.url().toString(), false));
       assertTrue(listener.failed.isEmpty(), () -> "failed: " + listener.failed);
       Map<IndexKey, IndexRecord> index = kit.index();
       PathInfo pathInfo = WorkerKit.pathInfo(index, path);
@@ -129,14 +107,9 @@ class IngestWorkerLargeInputTest {
     RecordingListener listener = new RecordingListener();
     try (WorkerKit kit = new WorkerKit(broker, 1);
         ChunkStore store = ChunkStore.localDirectory(work.resolve("chunks-too-big"))) {
-      IngestWorker w = worker(kit, store, listener);
-      w.start();
-      try {
-        kit.enqueue(WorkerKit.request(path.absolute(), cache.url().toString(), false));
-        await("the failure", Duration.ofSeconds(50), () -> !listener.failed.isEmpty());
-      } finally {
-        w.close();
-      }
+      kit.runUntil(worker(kit, store, listener), "the failure", Duration.ofSeconds(50),
+          () -> !listener.failed.isEmpty(),
+          WorkerKit.request(path.absolute(), cache.url().toString(), false));
       List<FetchFailure> failures = kit.failuresProduced();
       assertEquals(1, failures.size());
       FetchFailure f = failures.get(0);
@@ -163,14 +136,9 @@ class IngestWorkerLargeInputTest {
     RecordingListener listener = new RecordingListener();
     try (WorkerKit kit = new WorkerKit(broker, 3);
         ChunkStore store = ChunkStore.localDirectory(work.resolve("chunks-refs"))) {
-      IngestWorker w = worker(kit, store, listener);
-      w.start();
-      try {
-        kit.enqueue(WorkerKit.request(path.absolute(), cache.url().toString(), true));
-        await("the path indexed", Duration.ofSeconds(30), () -> listener.count(listener.indexed, path) == 1);
-      } finally {
-        w.close();
-      }
+      kit.runUntil(worker(kit, store, listener), "the path indexed", Duration.ofSeconds(30),
+          () -> listener.count(listener.indexed, path) == 1,
+          WorkerKit.request(path.absolute(), cache.url().toString(), true));
       PathInfo info = WorkerKit.pathInfo(kit.index(), path);
       assertNotNull(info);
       assertEquals(1001, info.getReferencesCount());

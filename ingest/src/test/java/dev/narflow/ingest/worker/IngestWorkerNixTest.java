@@ -15,7 +15,6 @@ import dev.narflow.topics.nix.NarInfo;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.nix.TrustedKeys;
 import dev.narflow.topics.store.v1.PathInfo;
-import dev.narflow.topics.testing.KafkaTestBroker;
 import dev.narflow.topics.testing.RealNix;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchFailure.Reason;
@@ -28,35 +27,15 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The worker against a binary cache written and signed by real Nix and a real Kafka broker:
  * what it commits renders back to {@code nix-store --dump}, and what fails leaves nothing in the
  * index.
  */
-class IngestWorkerNixTest {
-  @TempDir static Path work;
-  static KafkaTestBroker broker;
-  static NixCacheFixture cache;
-  static final String NONCE = UUID.randomUUID().toString();
-
-  @BeforeAll
-  static void start() throws Exception {
-    broker = KafkaTestBroker.start();
-    cache = NixCacheFixture.create(work.resolve("cache"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cache != null) cache.close();
-    if (broker != null) broker.close();
-  }
+class IngestWorkerNixTest extends NixCacheWorkerTest {
 
   IngestWorker.Builder worker(WorkerKit kit, ChunkStore store, RecordingListener listener) {
     return kit.worker(store).trustedKeys(TrustedKeys.parse(cache.publicKey())).listener(listener).maxAttempts(3);

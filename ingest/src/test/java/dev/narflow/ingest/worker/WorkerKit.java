@@ -119,6 +119,18 @@ final class WorkerKit implements AutoCloseable {
     }
   }
 
+  /** Starts {@code worker}, enqueues {@code requests}, waits for {@code done}, then closes the worker. */
+  void runUntil(IngestWorker worker, String what, Duration timeout, BooleanSupplier done, FetchRequest... requests)
+      throws Exception {
+    worker.start();
+    try {
+      enqueue(requests);
+      await(what, timeout, done);
+    } finally {
+      worker.close();
+    }
+  }
+
   /**
    * Stands in for the indexer's router, which lives in another module: copies the requests the
    * workers produced to narflow.work, each path once.

@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -185,7 +186,7 @@ public final class EmbeddedKafka implements AutoCloseable {
           .setNodeId(NODE_ID)
           .setClusterId(clusterId)
           .setControllerListenerName(CONTROLLER_LISTENER)
-          .setDirectories(java.util.List.of(dir.toString()))
+          .setDirectories(List.of(dir.toString()))
           .setMetadataLogDirectory(dir.toString())
           // A format interrupted after meta.properties but before we noticed must not fail the next start.
           .setIgnoreFormatted(true)

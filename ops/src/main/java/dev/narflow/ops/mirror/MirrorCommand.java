@@ -23,6 +23,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -238,7 +239,7 @@ public final class MirrorCommand implements Callable<Integer> {
   /** Idempotent; also the first contact with an external cluster, so an unreachable one shows here. */
   private static void createTopics(Map<String, Object> kafka, MirrorOptions options, Duration timeout)
       throws ConfigurationException {
-    Map<String, Object> config = new java.util.HashMap<>(kafka);
+    Map<String, Object> config = new HashMap<>(kafka);
     config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
     config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2);
     try (Admin admin = Admin.create(config)) {

@@ -1,6 +1,7 @@
 package dev.narflow.ops.mirror;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,7 +22,7 @@ public record MirrorSummary(
     failures = List.copyOf(failures);
     TreeMap<String, List<String>> copy = new TreeMap<>();
     waiting.forEach((path, on) -> copy.put(path, List.copyOf(on)));
-    waiting = java.util.Collections.unmodifiableSortedMap(copy);
+    waiting = Collections.unmodifiableSortedMap(copy);
   }
 
   public static MirrorSummary of(MirrorCounters counters, Duration elapsed, List<FailedPath> failures,

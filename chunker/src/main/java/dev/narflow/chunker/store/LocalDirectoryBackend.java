@@ -176,7 +176,8 @@ public final class LocalDirectoryBackend implements ObjectBackend {
       }
       if (Files.exists(target)) { // published by a flush since the first look
         pending.remove(key, mine);
-        mine.written.complete(null);
+        // Not "written": a flush that saw this entry skips it, and a waiter looks again.
+        mine.written.completeExceptionally(new FileAlreadyExistsException(target.toString()));
         return false;
       }
       try {

@@ -8,12 +8,16 @@ import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.chunker.store.LocalDirectoryBackend;
 import dev.narflow.chunker.testing.SyntheticNar;
+import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -31,13 +35,28 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Import of a synthesized, incompressible NAR (four files, 1 GiB in all by default) into a fresh
- * local store in a temporary directory, and rendering it back. Single shot: one op is one whole
- * NAR, so MB/s = size / (s per op). Generating the NAR's bytes is part of the import's cost (about
- * 1-2 GB/s); the store is on the same disk as everything else.
+ * Import of a NAR into a fresh local store in a temporary directory, and rendering it back. Single
+ * shot: one op is one whole NAR, so MB/s = NAR size / (s per op); the setup prints each corpus's
+ * NAR size. The store is on the same disk as everything else.
  *
- * <p>Run: {@code ops/bench/jmh chunker ImportBenchmark -f 1 -wi 1 -i 3}; smaller with {@code -p
- * size=268435456}; fsync's cost with {@code -p fsync=true,false}.
+ * <p>Corpora ({@code corpus} param):
+ *
+ * <ul>
+ *   <li>{@code synthetic}: four incompressible pseudo-random files, {@code size} bytes in all
+ *       (1 GiB by default), generated while read (about 1-2 GB/s, part of the cost). The best case:
+ *       big files, few chunks per MB of metadata, nothing for zstd to do.
+ *   <li>{@code jdk}: this machine's JDK 17 tree ({@code /usr/lib/jvm/java-17-openjdk-amd64}, about
+ *       260 MB in 400 entries: the modules image, jmods, shared libraries, legal texts), dumped by
+ *       real {@code nix-store --dump} once per trial and read from a file.
+ *   <li>{@code python}: the Python 3.11 standard library ({@code /usr/lib/python3.11}, about 50 MB
+ *       in 1,400 mostly small files): many small blobs, the shape of most store paths.
+ * </ul>
+ *
+ * <p>{@code size} only applies to {@code synthetic}.
+ *
+ * <p>Run: {@code ops/bench/jmh chunker ImportBenchmark -f 1 -wi 1 -i 3}; one corpus with {@code -p
+ * corpus=python}; smaller with {@code -p size=268435456}; fsync's cost with {@code -p
+ * fsync=true,false}.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -45,6 +64,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx1g", "--add-modules", "jdk.incubator.vector"})
 public class ImportBenchmark {
+
+  /** Real trees of this machine, by corpus name. */
+  static final Map<String, Path> TREES = Map.of(
+      "jdk", Path.of("/usr/lib/jvm/java-17-openjdk-amd64"),
+      "python", Path.of("/usr/lib/python3.11"));
 
   static SyntheticNar nar(long size) {
     long quarter = size / 4;
@@ -58,6 +82,9 @@ public class ImportBenchmark {
   /** A store in a temporary directory, with an importer and a renderer over it. */
   @State(Scope.Benchmark)
   public abstract static class Store {
+    @Param({"synthetic", "jdk", "python"})
+    String corpus;
+
     @Param({"1073741824"})
     long size;
 
@@ -72,7 +99,41 @@ public class ImportBenchmark {
     NarImporter importer;
     NarRenderer renderer;
 
+    /** The dumped NAR of a real tree, or null for {@code synthetic}. */
+    Path dumped;
+
+    /** A fresh stream of the corpus's NAR. */
+    InputStream nar() throws IOException {
+      return dumped == null ? ImportBenchmark.nar(size) : new FileInputStream(dumped.toFile());
+    }
+
+    void dump() throws IOException {
+      if (corpus.equals("synthetic")) {
+        System.out.printf("%ncorpus synthetic: %d bytes of NAR in 4 files%n", ImportBenchmark.nar(size).size());
+        return;
+      }
+      Path tree = TREES.get(corpus);
+      if (tree == null || !Files.isDirectory(tree)) {
+        throw new IllegalStateException("corpus " + corpus + ": no tree at " + tree + " on this machine");
+      }
+      dumped = Files.createTempFile("import-bench-", ".nar");
+      Process p = new ProcessBuilder("nix-store", "--dump", tree.toString())
+          .redirectOutput(dumped.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      try {
+        if (p.waitFor() != 0) throw new IOException("nix-store --dump " + tree + " failed");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException();
+      }
+      long files;
+      try (Stream<Path> walk = Files.walk(tree)) {
+        files = walk.filter(Files::isRegularFile).count();
+      }
+      System.out.printf("%ncorpus %s: %d bytes of NAR from %s, %d files%n", corpus, Files.size(dumped), tree, files);
+    }
+
     void open() throws IOException {
+      if (dumped == null) dump();
       dir = Files.createTempDirectory("import-bench-");
       store = LayoutChunkStore.builder(LocalDirectoryBackend.open(dir, fsync)).build();
       importer = NarImporter.builder(store).parallelism(parallelism).build();
@@ -87,9 +148,14 @@ public class ImportBenchmark {
         for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
       }
     }
+
+    void deleteDump() throws IOException {
+      if (dumped != null) Files.deleteIfExists(dumped);
+      dumped = null;
+    }
   }
 
-  /** An empty store for every iteration, so that every chunk is new. */
+  /** An empty store for every iteration, so that every chunk is new; the NAR dumped once. */
   public static class EmptyStore extends Store {
     @Setup(Level.Iteration)
     public void setUp() throws IOException {
@@ -100,6 +166,11 @@ public class ImportBenchmark {
     public void tearDown() throws IOException {
       delete();
     }
+
+    @TearDown(Level.Trial)
+    public void deleteNar() throws IOException {
+      deleteDump();
+    }
   }
 
   /** One store holding the NAR, imported before the measurements. */
@@ -109,18 +180,23 @@ public class ImportBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws IOException {
       open();
-      imported = importer.importNar(nar(size));
+      try (InputStream in = nar()) {
+        imported = importer.importNar(in);
+      }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
       delete();
+      deleteDump();
     }
   }
 
   @Benchmark
   public ImportResult importNar(EmptyStore s) throws IOException {
-    return s.importer.importNar(nar(s.size));
+    try (InputStream in = s.nar()) {
+      return s.importer.importNar(in);
+    }
   }
 
   @Benchmark

@@ -2,6 +2,7 @@ package dev.narflow.ops;
 
 import dev.narflow.ops.inspect.InspectCommand;
 import dev.narflow.ops.mirror.MirrorCommand;
+import dev.narflow.ops.mirror.MirrorPipeline;
 import dev.narflow.ops.mirror.MirrorRun;
 import java.io.FileNotFoundException;
 import java.nio.file.AccessDeniedException;
@@ -36,7 +37,7 @@ public final class Narflow implements Runnable {
   }
 
   public static CommandLine commandLine() {
-    return commandLine(System.getenv(), MirrorRun.NOT_WIRED);
+    return commandLine(System.getenv(), new MirrorPipeline());
   }
 
   /** With an environment of its own (options read {@code NARFLOW_…} variables) and what mirrors. */

@@ -1,0 +1,276 @@
+package dev.narflow.ops.mirror;
+
+import dev.narflow.chunker.nar.ImportStats;
+import dev.narflow.chunker.store.ChunkStore;
+import dev.narflow.chunker.store.LayoutChunkStore;
+import dev.narflow.indexer.Indexer;
+import dev.narflow.indexer.MirrorStatus;
+import dev.narflow.indexer.PathFailure;
+import dev.narflow.indexer.PathStatus;
+import dev.narflow.ingest.upstream.FetchException;
+import dev.narflow.ingest.upstream.UpstreamClient;
+import dev.narflow.ingest.worker.IngestListener;
+import dev.narflow.ingest.worker.IngestWorker;
+import dev.narflow.ops.ConfigurationException;
+import dev.narflow.topics.castore.B3Digest;
+import dev.narflow.topics.kafka.NarflowTopic;
+import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.nix.StorePath;
+import dev.narflow.topics.v1.FetchFailure;
+import dev.narflow.topics.v1.FetchRequest;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+
+/**
+ * The whole pipeline in this process, for {@code narflow mirror}: the router and completeness
+ * (one {@link Indexer}) and the ingest workers (one {@link IngestWorker} with {@code --workers}
+ * NARs in flight), fed with a FetchRequest per requested path and followed through the indexer's
+ * status view until every requested closure is complete or nothing more can happen.
+ *
+ * <p>Nothing here decides what to fetch: the router does (DESIGN §2). A rerun requests the roots
+ * again (the router drops what is indexed) and every failed path of their closures (the router
+ * forwards a request for a failed path again), so a rerun resumes and retries without
+ * downloading anything twice.
+ */
+public final class MirrorPipeline implements MirrorRun {
+  /** How often the status view is asked; each ask walks the closures in the local stores. */
+  private static final Duration POLL = Duration.ofMillis(250);
+  /**
+   * With failures known, how long nothing may change (no status change, no NAR in flight) before
+   * the run gives up on the rest: long enough for a request in Kafka to reach a worker.
+   */
+  private static final Duration SETTLED = Duration.ofSeconds(3);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+
+  @Override
+  public int run(MirrorOptions options, MirrorEnvironment env) throws Exception {
+    MirrorProgress progress = env.progress();
+    List<StorePathKey> roots = options.paths().stream().map(StorePathKey::of).distinct().toList();
+    checkUpstreams(options);
+    Counters counters = new Counters(progress);
+    try (ChunkStore store = openChunkStore(env);
+        Indexer indexer = Indexer.builder().kafka(indexerConfig(env)).topicPrefix(options.topicPrefix())
+            .stateDir(env.dataDir().state().resolve("indexer")).build();
+        IngestWorker worker = IngestWorker.builder().kafka(env.kafkaConfig()).topicPrefix(options.topicPrefix())
+            .chunkStore(store).trustedKeys(options.trustedKeys()).checkSignatures(options.checkSignatures())
+            .maxInFlightNars(options.workers()).workerId(workerId(env)).listener(counters).build();
+        KafkaProducer<StorePathKey, FetchRequest> requests = requestProducer(env, options)) {
+      indexer.start();
+      if (!indexer.awaitRunning(START_TIMEOUT)) {
+        throw new IllegalStateException("the indexer did not start within " + START_TIMEOUT.toSeconds() + " s");
+      }
+      worker.start();
+      NarflowTopic<StorePathKey, FetchRequest> topic = NarflowTopics.REQUESTS.withPrefix(options.topicPrefix());
+      Set<StorePath> asked = new LinkedHashSet<>(options.paths());
+      // Failed paths of an earlier run: asking again is what retries them.
+      for (PathFailure f : indexer.status(roots).failures()) asked.add(StorePath.parse(f.storePath()));
+      for (StorePath path : asked) {
+        requests.send(new ProducerRecord<>(topic.name(), StorePathKey.of(path), request(path, options)));
+      }
+      requests.flush();
+      return follow(indexer, worker, roots, counters, env, options);
+    }
+  }
+
+  private int follow(Indexer indexer, IngestWorker worker, List<StorePathKey> roots, Counters counters,
+      MirrorEnvironment env, MirrorOptions options) throws InterruptedException {
+    MirrorProgress progress = env.progress();
+    MirrorStatus last = null;
+    long settledSince = System.nanoTime();
+    while (true) {
+      worker.failure().ifPresent(e -> {
+        throw new IllegalStateException("ingest worker stopped: " + e.getMessage(), e);
+      });
+      MirrorStatus status = indexer.status(roots);
+      progress.update(counters.snapshot(status));
+      boolean changed = last == null || !sameProgress(last, status);
+      if (changed || counters.inFlight() > 0) settledSince = System.nanoTime();
+      last = status;
+      if (status.complete()) {
+        return finish(indexer, status, counters, progress, 0);
+      }
+      if (!status.failures().isEmpty() && System.nanoTime() - settledSince > SETTLED.toNanos()) {
+        return finish(indexer, status, counters, progress, 1);
+      }
+      if (env.stop().await(POLL)) {
+        progress.note("stopped before the mirror was complete; run the same command again to resume");
+        return finish(indexer, status, counters, progress, 1);
+      }
+    }
+  }
+
+  private static boolean sameProgress(MirrorStatus a, MirrorStatus b) {
+    return a.pathsKnown() == b.pathsKnown() && a.pathsIndexed() == b.pathsIndexed()
+        && a.pathsClosureComplete() == b.pathsClosureComplete() && a.failures().size() == b.failures().size();
+  }
+
+  private static int finish(Indexer indexer, MirrorStatus status, Counters counters, MirrorProgress progress,
+      int exit) {
+    List<FailedPath> failures = status.failures().stream()
+        .map(f -> new FailedPath(f.storePath(), f.reason(), f.upstreamStatus(), f.message())).toList();
+    Map<String, List<String>> waiting = new LinkedHashMap<>();
+    status.waiting().forEach((path, on) -> waiting.put(name(indexer, path),
+        on.stream().map(p -> name(indexer, p)).sorted().collect(Collectors.toList())));
+    if (exit == 0 && !failures.isEmpty()) exit = 1;
+    progress.finish(MirrorSummary.of(counters.snapshot(status), progress.elapsed(), failures, waiting));
+    return exit;
+  }
+
+  /** The full store path where the index knows its name, else its hash part. */
+  private static String name(Indexer indexer, StorePathKey path) {
+    try {
+      PathStatus s = indexer.pathStatus(path);
+      if (s != null && s.baseName() != null && !s.baseName().isEmpty()) return "/nix/store/" + s.baseName();
+    } catch (IllegalStateException e) {
+      // the name is a nicety; the hash part identifies the path
+    }
+    return path.hashPart();
+  }
+
+  /** An upstream that is misconfigured or unreachable is the operator's to fix: exit 2, one line. */
+  private static void checkUpstreams(MirrorOptions options) throws ConfigurationException {
+    try (UpstreamClient client = UpstreamClient.builder().upstreams(options.upstreams())
+        .trustedKeys(options.trustedKeys()).checkSignatures(options.checkSignatures()).maxAttempts(2).build()) {
+      client.checkUpstreams();
+    } catch (FetchException e) {
+      throw new ConfigurationException("upstream: " + e.getMessage(), e);
+    }
+  }
+
+  private static ChunkStore openChunkStore(MirrorEnvironment env) throws ConfigurationException {
+    try {
+      ChunkStore store = LayoutChunkStore.builder(env.chunkStore().openBackend()).build();
+      // The first request: an unreachable or refusing store shows here, not in the first NAR.
+      store.hasChunk(B3Digest.of(new byte[32]));
+      return store;
+    } catch (IOException | RuntimeException e) {
+      throw new ConfigurationException("chunk store " + env.chunkStore() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Every hop of a path through the pipeline (request, route, index, completion notices) becomes
+   * visible only when the indexer commits its transaction: a short interval keeps a closure 20
+   * levels deep from waiting 20 commit intervals. One process, one broker: commits are cheap.
+   */
+  private static Map<String, Object> indexerConfig(MirrorEnvironment env) {
+    Map<String, Object> config = env.kafkaConfig();
+    config.put("commit.interval.ms", 200);
+    return config;
+  }
+
+  private static KafkaProducer<StorePathKey, FetchRequest> requestProducer(MirrorEnvironment env,
+      MirrorOptions options) {
+    Map<String, Object> config = env.kafkaConfig();
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.CLIENT_ID_CONFIG, "narflow-mirror-requests");
+    NarflowTopic<StorePathKey, FetchRequest> topic = NarflowTopics.REQUESTS.withPrefix(options.topicPrefix());
+    try {
+      return new KafkaProducer<>(config, topic.keySerde().serializer(), topic.valueSerde().serializer());
+    } catch (KafkaException e) {
+      throw new IllegalStateException("cannot create the request producer: " + e.getMessage(), e);
+    }
+  }
+
+  static FetchRequest request(StorePath path, MirrorOptions options) {
+    return FetchRequest.newBuilder()
+        .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder().setName(path.name())
+            .setDigest(com.google.protobuf.ByteString.copyFrom(path.digest())))
+        .setUpstreamUrl(options.upstreams().stream().map(URI::toString).collect(Collectors.joining(" ")))
+        .setClosure(options.closure())
+        .setOrigin("cli")
+        .setAttempt(1)
+        .setEnqueuedAtMs(System.currentTimeMillis())
+        .build();
+  }
+
+  /**
+   * One transactional id per host and data directory: a restarted mirror fences its predecessor's
+   * open transaction at once, and two mirrors on two machines never fence each other.
+   */
+  private static String workerId(MirrorEnvironment env) {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = "localhost";
+    }
+    byte[] dir = env.dataDir().root().toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8);
+    String dirHash = HexFormat.of().formatHex(java.util.Arrays.copyOf(sha256(dir), 6));
+    return "narflow-mirror-" + host + "-" + dirHash;
+  }
+
+  private static byte[] sha256(byte[] data) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK must provide SHA-256", e);
+    }
+  }
+
+  /** What this run's worker did, for the progress line and the summary. Thread-safe. */
+  private static final class Counters implements IngestListener {
+    private final MirrorProgress progress;
+    private final Set<StorePath> inFlight = ConcurrentHashMap.newKeySet();
+    private final AtomicLong narBytesRead = new AtomicLong();
+    private final AtomicLong narBytesIngested = new AtomicLong();
+    private final AtomicLong storedBytes = new AtomicLong();
+
+    Counters(MirrorProgress progress) {
+      this.progress = progress;
+    }
+
+    @Override
+    public void started(StorePath path, long narSize) {
+      inFlight.add(path);
+    }
+
+    @Override
+    public void bytesRead(long narBytes) {
+      narBytesRead.addAndGet(narBytes);
+    }
+
+    @Override
+    public void indexed(StorePath path, ImportStats stats, long narSize, long fileSize) {
+      inFlight.remove(path);
+      narBytesIngested.addAndGet(narSize);
+      storedBytes.addAndGet(stats.storedBytes());
+      progress.pathDone(path.absolute(), narSize, stats.storedBytes());
+    }
+
+    @Override
+    public void failed(StorePath path, FetchFailure failure) {
+      inFlight.remove(path);
+      progress.failed(new FailedPath(path.absolute(), failure.getReason(), failure.getUpstreamStatus(),
+          failure.getMessage()));
+    }
+
+    int inFlight() {
+      return inFlight.size();
+    }
+
+    MirrorCounters snapshot(MirrorStatus status) {
+      return new MirrorCounters(status.pathsKnown(), status.pathsClosureComplete(), status.failures().size(),
+          narBytesRead.get(), -1, narBytesIngested.get(), storedBytes.get());
+    }
+  }
+}

@@ -1,0 +1,197 @@
+package dev.narflow.ops.mirror;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import dev.narflow.chunker.nar.DirectoryLookup;
+import dev.narflow.chunker.nar.NarRenderer;
+import dev.narflow.chunker.store.ChunkStore;
+import dev.narflow.ingest.testing.NixCacheFixture;
+import dev.narflow.ops.embedded.EmbeddedKafka;
+import dev.narflow.ops.mirror.MirrorCommandTest.Run;
+import dev.narflow.topics.castore.B3Digest;
+import dev.narflow.topics.castore.v1.Directory;
+import dev.narflow.topics.castore.v1.Node;
+import dev.narflow.topics.kafka.IndexKey;
+import dev.narflow.topics.kafka.IndexRecords;
+import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.nix.StorePath;
+import dev.narflow.topics.store.v1.PathInfo;
+import dev.narflow.topics.testing.RealNix;
+import dev.narflow.topics.v1.IndexRecord;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code narflow mirror} end to end, as an operator runs it: the embedded broker, the router,
+ * the workers, an upstream that real Nix wrote (every compression it can write) served over
+ * loopback HTTP, and then the index and chunks read back and rendered to the NARs real Nix dumps.
+ */
+class MirrorEndToEndTest {
+  @TempDir static Path work;
+  private static NixCacheFixture cache;
+  private static String d;
+  private static String c;
+  private static String b;
+  private static String a;
+
+  @BeforeAll
+  static void buildUpstream() {
+    cache = NixCacheFixture.create(work.resolve("upstream"));
+    d = cache.build("mirror-e2e-d", "echo plain > $out", List.of());
+    c = cache.build("mirror-e2e-c", "/bin/mkdir -p $out/share; echo c > $out/share/c; /bin/ln -s share/c $out/link", List.of());
+    b = cache.build("mirror-e2e-b", "/bin/mkdir $out; echo $in0 > $out/ref; echo '#!/bin/sh' > $out/run; /bin/chmod +x $out/run",
+        List.of(c));
+    // A file of several FastCDC chunks (max 512 KiB), so Blob records are part of the closure.
+    a = cache.build("mirror-e2e-a", "/bin/mkdir -p $out/sub; echo $in0 $in1 > $out/sub/refs;"
+        + " i=0; while [ $i -lt 40000 ]; do echo \"line $i of a file that spans several chunks\"; i=$((i+1)); done > $out/big",
+        List.of(b, d));
+    cache.copy(d, "none", false);
+    cache.copy(c, "zstd", false);
+    cache.copy(b, "bzip2", false);
+    cache.copy(a, "xz", false);
+  }
+
+  @AfterAll
+  static void stopUpstream() {
+    if (cache != null) cache.close();
+  }
+
+  private static Run mirror(Path data, String... paths) {
+    List<String> args = new java.util.ArrayList<>(List.of("--data", data.toString(), "--upstream", cache.url().toString(),
+        "--trusted-public-key", cache.publicKey(), "--progress", "log"));
+    args.addAll(List.of(paths));
+    return MirrorCommandTest.execute(Map.of(), new MirrorPipeline(), args.toArray(String[]::new));
+  }
+
+  @Test
+  void mirrorsAClosureOfMixedCompressionsAndASecondRunDownloadsNothing(@TempDir Path tmp) throws Exception {
+    Path data = tmp.resolve("mirror");
+    Run first = mirror(data, a);
+    assertEquals(0, first.exit(), first.err());
+    assertTrue(first.out().startsWith("4 paths: 4 complete, 0 failed;"), "summary: " + first.out());
+    for (String path : List.of(a, b, c, d)) {
+      assertTrue(first.err().contains("mirrored " + path + ": "), "one line per path: " + first.err());
+    }
+
+    // Every path of the closure is in the index, with its tree, and renders to Nix's own NAR.
+    Map<IndexKey, IndexRecord> index = readIndex(data);
+    try (ChunkStore store = ChunkStore.localDirectory(data.resolve("chunks"))) {
+      for (String path : List.of(a, b, c, d)) {
+        IndexRecord record = index.get(IndexKey.pathInfo(StorePath.parse(path)));
+        assertNotNull(record, path + " is not indexed");
+        PathInfo info = record.getPathInfo();
+        byte[] expected = RealNix.dump(Path.of(path));
+        byte[] rendered = render(index, info, store);
+        assertArrayEquals(expected, rendered, path + " renders to other bytes than nix-store --dump");
+        assertEquals(ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(expected)),
+            info.getNarinfo().getNarSha256(), path + ": NarHash");
+      }
+    }
+    assertTrue(index.keySet().stream().anyMatch(k -> k.type() == IndexKey.Type.BLOB),
+        "the multi-chunk file of " + a + " has a Blob record");
+
+    // Again on the same DIR: everything is indexed, so no narinfo or NAR is fetched.
+    int narinfos = cache.requestCount(".narinfo");
+    int nars = cache.totalRequests() - narinfos - cache.requestCount("nix-cache-info");
+    Run second = mirror(data, a);
+    assertEquals(0, second.exit(), second.err());
+    assertEquals(narinfos, cache.requestCount(".narinfo"), "a second run fetched narinfos");
+    assertEquals(nars, cache.totalRequests() - cache.requestCount(".narinfo") - cache.requestCount("nix-cache-info"),
+        "a second run fetched NARs");
+  }
+
+  @Test
+  void aBadSignatureFailsThePathAndNamesIt(@TempDir Path tmp) throws Exception {
+    NixCacheFixture other = NixCacheFixture.create(tmp.resolve("upstream"));
+    try {
+      String bad = other.build("mirror-e2e-badsig", "echo bad > $out", List.of());
+      other.copy(bad, "xz", false);
+      String sig = "Sig: " + NixCacheFixture.KEY_NAME + ":" + java.util.Base64.getEncoder().encodeToString(new byte[64]);
+      other.editNarInfo(bad, "Sig", sig.substring("Sig: ".length()));
+      Path data = tmp.resolve("mirror");
+      List<String> args = List.of("--data", data.toString(), "--upstream", other.url().toString(),
+          "--trusted-public-key", other.publicKey(), "--progress", "log", bad);
+      Run run = MirrorCommandTest.execute(Map.of(), new MirrorPipeline(), args.toArray(String[]::new));
+      assertEquals(1, run.exit(), run.out() + run.err());
+      String all = run.out() + run.err();
+      assertTrue(all.contains(bad) && all.contains("SIGNATURE_INVALID"), all);
+      assertTrue(readIndex(data).isEmpty(), "nothing of a failed path is indexed");
+    } finally {
+      other.close();
+    }
+  }
+
+  /** The committed index, last record per key, read from the mirror's own broker. */
+  static Map<IndexKey, IndexRecord> readIndex(Path data) throws Exception {
+    Map<IndexKey, IndexRecord> records = new LinkedHashMap<>();
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(data.resolve("kafka"))) {
+      Map<String, Object> config = new HashMap<>(kafka.clientConfig());
+      config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+      String topic = NarflowTopics.INDEX.name();
+      try (KafkaConsumer<byte[], byte[]> consumer =
+          new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+            .map(p -> new TopicPartition(topic, p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+          assertTrue(System.nanoTime() < deadline, "reading the index to its end took more than 30 s");
+          consumer.poll(Duration.ofMillis(100)).forEach(r -> {
+            IndexKey key = IndexKey.parse(r.key());
+            try {
+              records.put(key, IndexRecords.verify(key, IndexRecord.parseFrom(r.value())));
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+              throw new AssertionError("index record " + key + " does not parse", e);
+            }
+          });
+        }
+      }
+    }
+    return records;
+  }
+
+  private static byte[] render(Map<IndexKey, IndexRecord> index, PathInfo info, ChunkStore store) throws Exception {
+    Map<B3Digest, Directory> directories = new HashMap<>();
+    index.forEach((k, v) -> {
+      if (k.type() == IndexKey.Type.DIRECTORY) directories.put(k.b3Digest(), v.getDirectory());
+    });
+    DirectoryLookup lookup = directories::get;
+    Node root = unnamed(info.getNode());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (NarRenderer renderer = NarRenderer.builder(store).build()) {
+      renderer.render(root, lookup, out);
+    }
+    return out.toByteArray();
+  }
+
+  /** A NAR's root has no name; a PathInfo's root node is named by the store path. */
+  private static Node unnamed(Node node) {
+    return switch (node.getNodeCase()) {
+      case DIRECTORY -> Node.newBuilder().setDirectory(node.getDirectory().toBuilder().clearName()).build();
+      case FILE -> Node.newBuilder().setFile(node.getFile().toBuilder().clearName()).build();
+      case SYMLINK -> Node.newBuilder().setSymlink(node.getSymlink().toBuilder().clearName()).build();
+      case NODE_NOT_SET -> throw new AssertionError("PathInfo without a root node");
+    };
+  }
+}

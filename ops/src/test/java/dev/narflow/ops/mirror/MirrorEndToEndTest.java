@@ -9,7 +9,10 @@ import com.google.protobuf.ByteString;
 import dev.narflow.chunker.nar.DirectoryLookup;
 import dev.narflow.chunker.nar.NarRenderer;
 import dev.narflow.chunker.store.ChunkStore;
+import dev.narflow.chunker.store.LayoutChunkStore;
+import dev.narflow.chunker.testing.S3ProxyServer;
 import dev.narflow.ingest.testing.NixCacheFixture;
+import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.embedded.EmbeddedKafka;
 import dev.narflow.ops.mirror.MirrorCommandTest.Run;
 import dev.narflow.topics.castore.B3Digest;
@@ -116,6 +119,30 @@ class MirrorEndToEndTest {
     assertEquals(narinfos, cache.requestCount(".narinfo"), "a second run fetched narinfos");
     assertEquals(nars, cache.totalRequests() - cache.requestCount(".narinfo") - cache.requestCount("nix-cache-info"),
         "a second run fetched NARs");
+  }
+
+  @Test
+  void mirrorsIntoS3ThroughChunkStoreUrl(@TempDir Path tmp) throws Exception {
+    try (S3ProxyServer s3 = S3ProxyServer.start(java.nio.file.Files.createDirectory(tmp.resolve("s3")))) {
+      s3.createBucket("narflow-mirror");
+      String url = "s3://narflow-mirror/cache?endpoint=" + s3.endpoint() + "&region=us-east-1";
+      Path data = tmp.resolve("mirror");
+      Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey());
+      Run run = MirrorCommandTest.execute(env, new MirrorPipeline(), "--data", data.toString(),
+          "--upstream", cache.url().toString(), "--trusted-public-key", cache.publicKey(), "--progress", "log",
+          "--chunk-store", url, b);
+      assertEquals(0, run.exit(), run.err());
+      assertTrue(run.out().startsWith("2 paths: 2 complete, 0 failed;"), "summary: " + run.out());
+      assertTrue(java.nio.file.Files.notExists(data.resolve("chunks")), "no chunks in DIR with --chunk-store");
+      Map<IndexKey, IndexRecord> index = readIndex(data);
+      ChunkStoreLocation location = ChunkStoreLocation.parse(url, env);
+      try (ChunkStore store = LayoutChunkStore.builder(location.openBackend()).build()) {
+        for (String path : List.of(b, c)) {
+          PathInfo info = index.get(IndexKey.pathInfo(StorePath.parse(path))).getPathInfo();
+          assertArrayEquals(RealNix.dump(Path.of(path)), render(index, info, store), path + " from S3");
+        }
+      }
+    }
   }
 
   @Test

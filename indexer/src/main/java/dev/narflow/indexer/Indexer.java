@@ -309,7 +309,10 @@ public final class Indexer implements Closeable {
   public synchronized void close() {
     KafkaStreams s = streams;
     if (s != null) {
-      s.close(Duration.ofSeconds(30));
+      // Leave the group: the next start (or another instance) gets the partitions at once
+      // instead of after the session timeout; the state dir keeps the stores for it.
+      s.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
+          org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(30)));
       streams = null;
     }
   }

@@ -71,6 +71,7 @@ public final class Indexer implements Closeable {
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final AtomicLong recordsRestored = new AtomicLong();
   private volatile KafkaStreams streams;
+  private java.util.concurrent.ScheduledExecutorService purger;
 
   private Indexer(Builder b) {
     this.kafka = Map.copyOf(b.kafka);
@@ -175,6 +176,43 @@ public final class Indexer implements Closeable {
     });
     streams = s;
     s.start();
+    purger = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, applicationId + "-purger");
+      t.setDaemon(true);
+      return t;
+    });
+    purger.scheduleWithFixedDelay(this::purgeConsumedQuietly, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
+  }
+
+  /**
+   * Deletes what this application has consumed and committed from its own two topics, as
+   * Streams does for its repartition topics: they are kept forever otherwise (a notification
+   * must never expire unread), so this is what bounds them.
+   */
+  void purgeConsumed() throws InterruptedException, java.util.concurrent.ExecutionException {
+    try (Admin admin = Admin.create(new HashMap<>(kafka))) {
+      Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
+          admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
+      Set<String> own = Set.of(indexedPathsTopic(), completionTopic());
+      Map<TopicPartition, org.apache.kafka.clients.admin.RecordsToDelete> purge = new HashMap<>();
+      committed.forEach((tp, offset) -> {
+        if (offset != null && own.contains(tp.topic()) && offset.offset() > 0) {
+          purge.put(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(offset.offset()));
+        }
+      });
+      if (!purge.isEmpty()) admin.deleteRecords(purge).all().get();
+    }
+  }
+
+  private void purgeConsumedQuietly() {
+    try {
+      purgeConsumed();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      // Only space is at stake; the next round tries again.
+      LOG.warn("purging the indexer's consumed notifications failed: {}", e.toString());
+    }
   }
 
   /** Waits until the indexer processes (its stores are queryable); false on timeout or failure. */
@@ -269,9 +307,10 @@ public final class Indexer implements Closeable {
       }
       int partitions = counts.iterator().next();
       short replicas = (short) topics.get(names.get(2)).partitions().get(0).replicas().size();
-      // Kept until read: the indexer purges nothing itself yet, so size is bounded by retention.
+      // Never expired by time (a notification lost unread would leave a path incomplete for
+      // good); purgeConsumed() deletes what has been read.
       Map<String, String> configs = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-          TopicConfig.RETENTION_MS_CONFIG, Long.toString(Duration.ofDays(30).toMillis()));
+          TopicConfig.RETENTION_MS_CONFIG, "-1");
       for (String name : List.of(indexedPathsTopic(), completionTopic())) {
         try {
           admin.createTopics(List.of(new NewTopic(name, partitions, replicas).configs(configs))).all().get();
@@ -307,6 +346,10 @@ public final class Indexer implements Closeable {
   /** Stops processing and commits; the state stays in the state dir for the next start. */
   @Override
   public synchronized void close() {
+    if (purger != null) {
+      purger.shutdownNow();
+      purger = null;
+    }
     KafkaStreams s = streams;
     if (s != null) {
       // Leave the group: the next start (or another instance) gets the partitions at once

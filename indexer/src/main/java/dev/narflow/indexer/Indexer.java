@@ -101,8 +101,8 @@ public final class Indexer implements Closeable {
     t.addSource("failures", keys.deserializer(), failures.valueSerde().deserializer(), failures.name());
     t.addSource("indexed-paths", keys.deserializer(), NarflowSerdes.pathInfo().deserializer(), indexedPathsTopic());
     t.addProcessor("route-requests", () -> new Router.Requests(inFlightTimeout), "requests");
-    t.addProcessor("remember-failures", Router.Failures::new, "failures");
-    t.addProcessor("remember-indexed", Router.Indexed::new, "indexed-paths");
+    t.addProcessor("remember-failures", () -> new Router.Input<FetchFailure>(Router::failed), "failures");
+    t.addProcessor("remember-indexed", () -> new Router.Input<PathInfo>(Router::indexed), "indexed-paths");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.ROUTES),
         keys, protobuf(Route.getDefaultInstance())), "route-requests", "remember-failures", "remember-indexed");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.IN_FLIGHT_BY_TIME),

@@ -73,25 +73,22 @@ final class Router {
     }
   }
 
-  /** narflow.failures: remember the failure, so that a new request retries the path. */
-  static final class Failures implements Processor<StorePathKey, FetchFailure, StorePathKey, FetchRequest> {
-    private Router router;
-
-    @Override
-    public void init(ProcessorContext<StorePathKey, FetchRequest> context) {
-      router = new Router(context);
-    }
-
-    @Override
-    public void process(Record<StorePathKey, FetchFailure> record) {
-      if (record.key() == null || record.value() == null) return;
-      router.failed(record.key(), record.value());
-    }
+  /** What the router does with one record of an input other than requests. */
+  interface Handler<V> {
+    void handle(Router router, StorePathKey path, V value);
   }
 
-  /** PathInfos re-keyed by store path: the path is indexed, nothing more to fetch. */
-  static final class Indexed implements Processor<StorePathKey, PathInfo, StorePathKey, FetchRequest> {
+  /**
+   * An input that only updates the routes: narflow.failures ({@link #failed}: a new request
+   * retries the path) and the re-keyed PathInfos ({@link #indexed}: nothing more to fetch).
+   */
+  static final class Input<V> implements Processor<StorePathKey, V, StorePathKey, FetchRequest> {
+    private final Handler<V> handler;
     private Router router;
+
+    Input(Handler<V> handler) {
+      this.handler = handler;
+    }
 
     @Override
     public void init(ProcessorContext<StorePathKey, FetchRequest> context) {
@@ -99,9 +96,9 @@ final class Router {
     }
 
     @Override
-    public void process(Record<StorePathKey, PathInfo> record) {
+    public void process(Record<StorePathKey, V> record) {
       if (record.key() == null || record.value() == null) return;
-      router.indexed(record.key(), record.value());
+      handler.handle(router, record.key(), record.value());
     }
   }
 
@@ -137,7 +134,7 @@ final class Router {
     }
   }
 
-  private void failed(StorePathKey path, FetchFailure failure) {
+  void failed(StorePathKey path, FetchFailure failure) {
     Route route = routes.get(path);
     // A duplicate fetch that failed after another indexed the path changes nothing.
     if (route != null && route.getState() == Route.State.INDEXED) return;
@@ -150,7 +147,7 @@ final class Router {
     routes.put(path, updated.build());
   }
 
-  private void indexed(StorePathKey path, PathInfo info) {
+  void indexed(StorePathKey path, PathInfo info) {
     Route route = routes.get(path);
     Route.Builder updated = route == null ? Route.newBuilder() : route.toBuilder();
     if (route != null && route.getState() == Route.State.IN_FLIGHT) inFlight.delete(inFlightKey(route.getForwardedAtMs(), path));

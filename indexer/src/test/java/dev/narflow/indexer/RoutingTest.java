@@ -11,47 +11,16 @@ import dev.narflow.indexer.v1.Route;
 import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.StorePath;
-import dev.narflow.topics.testing.KafkaTestBroker;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.utils.Utils;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The router against a real broker: what reaches narflow.work, and when. */
-class RoutingTest {
-  private static KafkaTestBroker kafka;
-  private IndexerHarness harness;
-  @TempDir Path stateDir;
-
-  @BeforeAll
-  static void startBroker() throws Exception {
-    kafka = KafkaTestBroker.start();
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    kafka.close();
-  }
-
-  @BeforeEach
-  void topics() {
-    harness = new IndexerHarness(kafka);
-  }
-
-  @AfterEach
-  void close() {
-    harness.close();
-  }
-
+class RoutingTest extends BrokerTest {
   @Test
   void duplicateRequestsAreForwardedOnce() throws Exception {
     harness.startIndexer(stateDir, Duration.ofHours(1));

@@ -1,9 +1,11 @@
 package dev.narflow.indexer;
 
+import com.google.protobuf.Message;
 import dev.narflow.indexer.v1.Route;
 import dev.narflow.topics.kafka.NarflowSerdes;
 import dev.narflow.topics.kafka.NarflowTopic;
 import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.kafka.ProtobufSerde;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.v1.FetchFailure;
@@ -19,18 +21,28 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
@@ -71,7 +83,7 @@ public final class Indexer implements Closeable {
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final AtomicLong recordsRestored = new AtomicLong();
   private volatile KafkaStreams streams;
-  private java.util.concurrent.ScheduledExecutorService purger;
+  private ScheduledExecutorService purger;
 
   private Indexer(Builder b) {
     this.kafka = Map.copyOf(b.kafka);
@@ -176,12 +188,12 @@ public final class Indexer implements Closeable {
     });
     streams = s;
     s.start();
-    purger = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    purger = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, applicationId + "-purger");
       t.setDaemon(true);
       return t;
     });
-    purger.scheduleWithFixedDelay(this::purgeConsumedQuietly, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
+    purger.scheduleWithFixedDelay(this::purgeConsumedQuietly, 1, 1, TimeUnit.MINUTES);
   }
 
   /**
@@ -189,15 +201,15 @@ public final class Indexer implements Closeable {
    * Streams does for its repartition topics: they are kept forever otherwise (a notification
    * must never expire unread), so this is what bounds them.
    */
-  void purgeConsumed() throws InterruptedException, java.util.concurrent.ExecutionException {
+  void purgeConsumed() throws InterruptedException, ExecutionException {
     try (Admin admin = Admin.create(new HashMap<>(kafka))) {
-      Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
+      Map<TopicPartition, OffsetAndMetadata> committed =
           admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
       Set<String> own = Set.of(indexedPathsTopic(), completionTopic());
-      Map<TopicPartition, org.apache.kafka.clients.admin.RecordsToDelete> purge = new HashMap<>();
+      Map<TopicPartition, RecordsToDelete> purge = new HashMap<>();
       committed.forEach((tp, offset) -> {
         if (offset != null && own.contains(tp.topic()) && offset.offset() > 0) {
-          purge.put(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(offset.offset()));
+          purge.put(tp, RecordsToDelete.beforeOffset(offset.offset()));
         }
       });
       if (!purge.isEmpty()) admin.deleteRecords(purge).all().get();
@@ -253,7 +265,7 @@ public final class Indexer implements Closeable {
     return recordsRestored.get();
   }
 
-  private <T> T query(java.util.function.Function<StatusView, T> question) {
+  private <T> T query(Function<StatusView, T> question) {
     KafkaStreams s = started();
     long deadline = System.nanoTime() + STORE_WAIT.toNanos();
     while (true) {
@@ -293,14 +305,14 @@ public final class Indexer implements Closeable {
       Map<String, TopicDescription> topics;
       try {
         topics = admin.describeTopics(names).allTopicNames().get();
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (ExecutionException e) {
         if (e.getCause() instanceof UnknownTopicOrPartitionException) {
           throw new IllegalStateException("the narflow topics " + names + " must exist before the indexer starts", e.getCause());
         }
         throw new IllegalStateException("describing the narflow topics failed: " + e.getCause().getMessage(), e.getCause());
       }
       // Routing and completeness rely on keys landing in the same partition number across topics.
-      Set<Integer> counts = new java.util.TreeSet<>();
+      Set<Integer> counts = new TreeSet<>();
       topics.values().forEach(d -> counts.add(d.partitions().size()));
       if (counts.size() != 1) {
         throw new IllegalStateException("the narflow topics must share one partition count, found " + counts);
@@ -314,7 +326,7 @@ public final class Indexer implements Closeable {
       for (String name : List.of(indexedPathsTopic(), completionTopic())) {
         try {
           admin.createTopics(List.of(new NewTopic(name, partitions, replicas).configs(configs))).all().get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
             throw new IllegalStateException("creating topic " + name + " failed: " + e.getCause().getMessage(), e.getCause());
           }
@@ -334,7 +346,7 @@ public final class Indexer implements Closeable {
       try {
         admin.describeTopics(names).allTopicNames().get();
         return;
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (ExecutionException e) {
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
           throw new IllegalStateException("topics " + names + " did not become visible: " + e.getCause().getMessage(), e.getCause());
         }
@@ -354,14 +366,14 @@ public final class Indexer implements Closeable {
     if (s != null) {
       // Leave the group: the next start (or another instance) gets the partitions at once
       // instead of after the session timeout; the state dir keeps the stores for it.
-      s.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
-          org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(30)));
+      s.close(CloseOptions.groupMembershipOperation(
+          CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(30)));
       streams = null;
     }
   }
 
-  private static <M extends com.google.protobuf.Message> org.apache.kafka.common.serialization.Serde<M> protobuf(M prototype) {
-    return dev.narflow.topics.kafka.ProtobufSerde.of(prototype);
+  private static <M extends Message> Serde<M> protobuf(M prototype) {
+    return ProtobufSerde.of(prototype);
   }
 
   public static final class Builder {

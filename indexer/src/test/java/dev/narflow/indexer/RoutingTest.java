@@ -107,6 +107,29 @@ class RoutingTest extends BrokerTest {
     assertEquals(1, harness.workFor(hello), "hello itself is not fetched again");
   }
 
+  @Test
+  void malformedInputIsSkippedAndTheRestGoesOn() throws Exception {
+    Indexer indexer = harness.startIndexer(stateDir, Duration.ofHours(1));
+    StorePath hello = path("hello-2.12.1");
+    StorePath other = path("other-1.0");
+    StorePath marker = samePartition(hello, "marker");
+    harness.requestUnder(hello, IndexerHarness.fetchRequest(other, true)); // key and path disagree
+    harness.requestUnder(hello, FetchRequest.newBuilder().setOrigin("cli").build()); // names no path
+    harness.request(marker, true);
+    await("marker forwarded", () -> harness.workFor(marker) == 1);
+    assertEquals(0, harness.workFor(hello) + harness.workFor(other));
+
+    // An undecodable index record and one that is not what its key says, then a good one.
+    Directory root = dir(Map.of("bin-hello", "ELF hello"), Map.of());
+    TestTrees.Entry info = TestTrees.Entry.of(TestTrees.pathInfo(hello, root, 1234, List.of()), hello);
+    harness.indexRaw(info.key().toBytes(), new byte[] {(byte) 0xff, 0x01, 0x02});
+    harness.indexRaw(TestTrees.Entry.of(root).key().toBytes(), info.value().toByteArray());
+    harness.index(TestTrees.Entry.of(root), info);
+    MirrorStatus done = IndexerHarness.awaitValue("hello complete", () -> indexer.status(List.of(key(hello))),
+        MirrorStatus::complete);
+    assertEquals(1, done.pathsIndexed());
+  }
+
   private Indexer harnessIndexer() {
     return harness.indexers().get(0);
   }

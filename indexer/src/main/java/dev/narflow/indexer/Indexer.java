@@ -1,9 +1,11 @@
 package dev.narflow.indexer;
 
+import com.google.protobuf.Message;
 import dev.narflow.indexer.v1.Route;
 import dev.narflow.topics.kafka.NarflowSerdes;
 import dev.narflow.topics.kafka.NarflowTopic;
 import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.kafka.ProtobufSerde;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.v1.FetchFailure;
@@ -19,15 +21,24 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.common.utils.Utils;
@@ -72,6 +83,7 @@ public final class Indexer implements Closeable {
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final AtomicLong recordsRestored = new AtomicLong();
   private volatile KafkaStreams streams;
+  private ScheduledExecutorService purger;
 
   private Indexer(Builder b) {
     this.kafka = Map.copyOf(b.kafka);
@@ -101,8 +113,8 @@ public final class Indexer implements Closeable {
     t.addSource("failures", keys.deserializer(), failures.valueSerde().deserializer(), failures.name());
     t.addSource("indexed-paths", keys.deserializer(), NarflowSerdes.pathInfo().deserializer(), indexedPathsTopic());
     t.addProcessor("route-requests", () -> new Router.Requests(inFlightTimeout), "requests");
-    t.addProcessor("remember-failures", Router.Failures::new, "failures");
-    t.addProcessor("remember-indexed", Router.Indexed::new, "indexed-paths");
+    t.addProcessor("remember-failures", () -> new Router.Input<FetchFailure>(Router::failed), "failures");
+    t.addProcessor("remember-indexed", () -> new Router.Input<PathInfo>(Router::indexed), "indexed-paths");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.ROUTES),
         keys, protobuf(Route.getDefaultInstance())), "route-requests", "remember-failures", "remember-indexed");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.IN_FLIGHT_BY_TIME),
@@ -176,6 +188,43 @@ public final class Indexer implements Closeable {
     });
     streams = s;
     s.start();
+    purger = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, applicationId + "-purger");
+      t.setDaemon(true);
+      return t;
+    });
+    purger.scheduleWithFixedDelay(this::purgeConsumedQuietly, 1, 1, TimeUnit.MINUTES);
+  }
+
+  /**
+   * Deletes what this application has consumed and committed from its own two topics, as
+   * Streams does for its repartition topics: they are kept forever otherwise (a notification
+   * must never expire unread), so this is what bounds them.
+   */
+  void purgeConsumed() throws InterruptedException, ExecutionException {
+    try (Admin admin = Admin.create(new HashMap<>(kafka))) {
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
+      Set<String> own = Set.of(indexedPathsTopic(), completionTopic());
+      Map<TopicPartition, RecordsToDelete> purge = new HashMap<>();
+      committed.forEach((tp, offset) -> {
+        if (offset != null && own.contains(tp.topic()) && offset.offset() > 0) {
+          purge.put(tp, RecordsToDelete.beforeOffset(offset.offset()));
+        }
+      });
+      if (!purge.isEmpty()) admin.deleteRecords(purge).all().get();
+    }
+  }
+
+  private void purgeConsumedQuietly() {
+    try {
+      purgeConsumed();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      // Only space is at stake; the next round tries again.
+      LOG.warn("purging the indexer's consumed notifications failed: {}", e.toString());
+    }
   }
 
   /** Waits until the indexer processes (its stores are queryable); false on timeout or failure. */
@@ -216,7 +265,7 @@ public final class Indexer implements Closeable {
     return recordsRestored.get();
   }
 
-  private <T> T query(java.util.function.Function<StatusView, T> question) {
+  private <T> T query(Function<StatusView, T> question) {
     KafkaStreams s = started();
     long deadline = System.nanoTime() + STORE_WAIT.toNanos();
     while (true) {
@@ -256,27 +305,28 @@ public final class Indexer implements Closeable {
       Map<String, TopicDescription> topics;
       try {
         topics = admin.describeTopics(names).allTopicNames().get();
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (ExecutionException e) {
         if (e.getCause() instanceof UnknownTopicOrPartitionException) {
           throw new IllegalStateException("the narflow topics " + names + " must exist before the indexer starts", e.getCause());
         }
         throw new IllegalStateException("describing the narflow topics failed: " + e.getCause().getMessage(), e.getCause());
       }
       // Routing and completeness rely on keys landing in the same partition number across topics.
-      Set<Integer> counts = new java.util.TreeSet<>();
+      Set<Integer> counts = new TreeSet<>();
       topics.values().forEach(d -> counts.add(d.partitions().size()));
       if (counts.size() != 1) {
         throw new IllegalStateException("the narflow topics must share one partition count, found " + counts);
       }
       int partitions = counts.iterator().next();
       short replicas = (short) topics.get(names.get(2)).partitions().get(0).replicas().size();
-      // Kept until read: the indexer purges nothing itself yet, so size is bounded by retention.
+      // Never expired by time (a notification lost unread would leave a path incomplete for
+      // good); purgeConsumed() deletes what has been read.
       Map<String, String> configs = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-          TopicConfig.RETENTION_MS_CONFIG, Long.toString(Duration.ofDays(30).toMillis()));
+          TopicConfig.RETENTION_MS_CONFIG, "-1");
       for (String name : List.of(indexedPathsTopic(), completionTopic())) {
         try {
           admin.createTopics(List.of(new NewTopic(name, partitions, replicas).configs(configs))).all().get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
             throw new IllegalStateException("creating topic " + name + " failed: " + e.getCause().getMessage(), e.getCause());
           }
@@ -296,7 +346,7 @@ public final class Indexer implements Closeable {
       try {
         admin.describeTopics(names).allTopicNames().get();
         return;
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (ExecutionException e) {
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
           throw new IllegalStateException("topics " + names + " did not become visible: " + e.getCause().getMessage(), e.getCause());
         }
@@ -308,18 +358,22 @@ public final class Indexer implements Closeable {
   /** Stops processing and commits; the state stays in the state dir for the next start. */
   @Override
   public synchronized void close() {
+    if (purger != null) {
+      purger.shutdownNow();
+      purger = null;
+    }
     KafkaStreams s = streams;
     if (s != null) {
-      // Leave the group: a restarted indexer (the next `narflow mirror`) then gets its partitions
-      // at once instead of waiting out this member's session timeout (45 s by default).
-      s.close(CloseOptions.timeout(Duration.ofSeconds(30))
-          .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+      // Leave the group: the next start (or another instance) gets the partitions at once
+      // instead of after the session timeout; the state dir keeps the stores for it.
+      s.close(CloseOptions.groupMembershipOperation(
+          CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(30)));
       streams = null;
     }
   }
 
-  private static <M extends com.google.protobuf.Message> org.apache.kafka.common.serialization.Serde<M> protobuf(M prototype) {
-    return dev.narflow.topics.kafka.ProtobufSerde.of(prototype);
+  private static <M extends Message> Serde<M> protobuf(M prototype) {
+    return ProtobufSerde.of(prototype);
   }
 
   public static final class Builder {

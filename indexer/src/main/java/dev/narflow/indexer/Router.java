@@ -1,5 +1,6 @@
 package dev.narflow.indexer;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.narflow.indexer.v1.Route;
 import dev.narflow.topics.kafka.StorePathKey;
@@ -10,6 +11,7 @@ import dev.narflow.topics.v1.FetchRequest;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -19,6 +21,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The request router: decides, per store path and in its requests' partition, whether a request
@@ -31,7 +35,7 @@ final class Router {
   static final String TO_WORK = "to-work";
   static final String TO_REQUESTS = "to-requests";
   private static final byte[] PRESENT = new byte[0];
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Router.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Router.class);
 
   private final ProcessorContext<StorePathKey, FetchRequest> context;
   private final KeyValueStore<StorePathKey, Route> routes;
@@ -73,25 +77,22 @@ final class Router {
     }
   }
 
-  /** narflow.failures: remember the failure, so that a new request retries the path. */
-  static final class Failures implements Processor<StorePathKey, FetchFailure, StorePathKey, FetchRequest> {
-    private Router router;
-
-    @Override
-    public void init(ProcessorContext<StorePathKey, FetchRequest> context) {
-      router = new Router(context);
-    }
-
-    @Override
-    public void process(Record<StorePathKey, FetchFailure> record) {
-      if (record.key() == null || record.value() == null) return;
-      router.failed(record.key(), record.value());
-    }
+  /** What the router does with one record of an input other than requests. */
+  interface Handler<V> {
+    void handle(Router router, StorePathKey path, V value);
   }
 
-  /** PathInfos re-keyed by store path: the path is indexed, nothing more to fetch. */
-  static final class Indexed implements Processor<StorePathKey, PathInfo, StorePathKey, FetchRequest> {
+  /**
+   * An input that only updates the routes: narflow.failures ({@link #failed}: a new request
+   * retries the path) and the re-keyed PathInfos ({@link #indexed}: nothing more to fetch).
+   */
+  static final class Input<V> implements Processor<StorePathKey, V, StorePathKey, FetchRequest> {
+    private final Handler<V> handler;
     private Router router;
+
+    Input(Handler<V> handler) {
+      this.handler = handler;
+    }
 
     @Override
     public void init(ProcessorContext<StorePathKey, FetchRequest> context) {
@@ -99,13 +100,18 @@ final class Router {
     }
 
     @Override
-    public void process(Record<StorePathKey, PathInfo> record) {
+    public void process(Record<StorePathKey, V> record) {
       if (record.key() == null || record.value() == null) return;
-      router.indexed(record.key(), record.value());
+      handler.handle(router, record.key(), record.value());
     }
   }
 
   private void requested(StorePathKey path, FetchRequest request) {
+    // A worker can do nothing with a request that names no path, or another path than its key.
+    if (!request.hasStorePath()) throw new IllegalArgumentException("the request names no store path");
+    if (!StorePathKey.of(request.getStorePath().getDigest().toByteArray()).equals(path)) {
+      throw new IllegalArgumentException("the request names " + baseName(request) + ", not the path of its key");
+    }
     Route route = routes.get(path);
     Route.State state = route == null ? Route.State.STATE_UNSPECIFIED : route.getState();
     if (route != null && !route.getRequested()) {
@@ -131,13 +137,13 @@ final class Router {
         updated.setRequested(true);
         if (request.getClosure()) updated.setClosureWanted(true).setReferencesRequested(true);
         updated.setUpstreamUrl(request.getUpstreamUrl());
-        if (request.hasStorePath()) updated.setBaseName(baseName(request));
+        updated.setBaseName(baseName(request));
         forward(path, updated, request);
       }
     }
   }
 
-  private void failed(StorePathKey path, FetchFailure failure) {
+  void failed(StorePathKey path, FetchFailure failure) {
     Route route = routes.get(path);
     // A duplicate fetch that failed after another indexed the path changes nothing.
     if (route != null && route.getState() == Route.State.INDEXED) return;
@@ -150,7 +156,7 @@ final class Router {
     routes.put(path, updated.build());
   }
 
-  private void indexed(StorePathKey path, PathInfo info) {
+  void indexed(StorePathKey path, PathInfo info) {
     Route route = routes.get(path);
     Route.Builder updated = route == null ? Route.newBuilder() : route.toBuilder();
     if (route != null && route.getState() == Route.State.IN_FLIGHT) inFlight.delete(inFlightKey(route.getForwardedAtMs(), path));
@@ -174,7 +180,7 @@ final class Router {
     for (KeyValue<Bytes, byte[]> entry : expired) {
       inFlight.delete(entry.key);
       byte[] key = entry.key.get();
-      StorePathKey path = StorePathKey.of(java.util.Arrays.copyOfRange(key, Long.BYTES, key.length));
+      StorePathKey path = StorePathKey.of(Arrays.copyOfRange(key, Long.BYTES, key.length));
       Route route = routes.get(path);
       if (route == null || route.getState() != Route.State.IN_FLIGHT) continue;
       FetchRequest previous = parseRequest(route);
@@ -199,7 +205,7 @@ final class Router {
       StorePath reference = StorePath.parseBaseName(name);
       FetchRequest request = FetchRequest.newBuilder()
           .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder()
-              .setName(reference.name()).setDigest(com.google.protobuf.ByteString.copyFrom(reference.digest())))
+              .setName(reference.name()).setDigest(ByteString.copyFrom(reference.digest())))
           .setUpstreamUrl(route.getUpstreamUrl()).setClosure(true).setOrigin("closure:" + self)
           .setAttempt(1).setEnqueuedAtMs(now).build();
       context.forward(new Record<>(StorePathKey.of(reference), request, now), TO_REQUESTS);

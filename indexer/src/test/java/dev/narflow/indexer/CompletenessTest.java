@@ -12,9 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.StorePath;
-import dev.narflow.topics.testing.KafkaTestBroker;
 import dev.narflow.topics.store.v1.PathInfo;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,23 +20,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Tree- and closure-completeness over four partitions: a closure of three paths (app → hello →
  * glibc, hello referring to itself), whose trees share a nested directory, indexed in the order
  * workers write it, and in orders a compacted topic may replay it in.
  */
-class CompletenessTest {
-  private static KafkaTestBroker kafka;
-  private IndexerHarness harness;
-  @TempDir Path stateDir;
-
+class CompletenessTest extends BrokerTest {
   // share/doc/{README,COPYING}: shared by hello and app.
   static final Directory DOC = dir(Map.of("README", "hello docs", "COPYING", "GPLv3"), Map.of());
   static final Directory SHARE = dir(Map.of(), Map.of("doc", DOC));
@@ -60,26 +49,6 @@ class CompletenessTest {
         TestTrees.Entry.of(GLIBC_LIB), TestTrees.Entry.of(GLIBC), TestTrees.Entry.of(GLIBC_INFO, glibc),
         TestTrees.Entry.of(DOC), TestTrees.Entry.of(SHARE), TestTrees.Entry.of(HELLO), TestTrees.Entry.of(HELLO_INFO, hello),
         TestTrees.Entry.of(DOC), TestTrees.Entry.of(SHARE), TestTrees.Entry.of(APP), TestTrees.Entry.of(APP_INFO, app));
-  }
-
-  @BeforeAll
-  static void startBroker() throws Exception {
-    kafka = KafkaTestBroker.start();
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    kafka.close();
-  }
-
-  @BeforeEach
-  void topics() {
-    harness = new IndexerHarness(kafka);
-  }
-
-  @AfterEach
-  void close() {
-    harness.close();
   }
 
   @Test

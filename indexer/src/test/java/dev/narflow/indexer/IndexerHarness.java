@@ -89,6 +89,16 @@ final class IndexerHarness implements AutoCloseable {
     send(NarflowTopics.REQUESTS.withPrefix(prefix).name(), path.digest(), fetchRequest(path, closure).toByteArray());
   }
 
+  /** A request under {@code key}, whatever the request says (for malformed input). */
+  void requestUnder(StorePath key, FetchRequest request) {
+    send(NarflowTopics.REQUESTS.withPrefix(prefix).name(), key.digest(), request.toByteArray());
+  }
+
+  /** Raw bytes into the index topic (for malformed input). */
+  void indexRaw(byte[] key, byte[] value) {
+    send(NarflowTopics.INDEX.withPrefix(prefix).name(), key, value);
+  }
+
   void fail(StorePath path, FetchFailure.Reason reason, String message, int status) {
     FetchFailure failure = FetchFailure.newBuilder().setRequest(fetchRequest(path, true)).setReason(reason)
         .setMessage(message).setUpstreamStatus(status).setAttempts(1).setFailedAtMs(System.currentTimeMillis()).build();

@@ -11,47 +11,16 @@ import dev.narflow.indexer.v1.Route;
 import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.StorePath;
-import dev.narflow.topics.testing.KafkaTestBroker;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.utils.Utils;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The router against a real broker: what reaches narflow.work, and when. */
-class RoutingTest {
-  private static KafkaTestBroker kafka;
-  private IndexerHarness harness;
-  @TempDir Path stateDir;
-
-  @BeforeAll
-  static void startBroker() throws Exception {
-    kafka = KafkaTestBroker.start();
-  }
-
-  @AfterAll
-  static void stopBroker() throws Exception {
-    kafka.close();
-  }
-
-  @BeforeEach
-  void topics() {
-    harness = new IndexerHarness(kafka);
-  }
-
-  @AfterEach
-  void close() {
-    harness.close();
-  }
-
+class RoutingTest extends BrokerTest {
   @Test
   void duplicateRequestsAreForwardedOnce() throws Exception {
     harness.startIndexer(stateDir, Duration.ofHours(1));
@@ -136,6 +105,29 @@ class RoutingTest {
     assertEquals("closure:" + hello.baseName(), forwarded.getOrigin());
     assertTrue(forwarded.getClosure());
     assertEquals(1, harness.workFor(hello), "hello itself is not fetched again");
+  }
+
+  @Test
+  void malformedInputIsSkippedAndTheRestGoesOn() throws Exception {
+    Indexer indexer = harness.startIndexer(stateDir, Duration.ofHours(1));
+    StorePath hello = path("hello-2.12.1");
+    StorePath other = path("other-1.0");
+    StorePath marker = samePartition(hello, "marker");
+    harness.requestUnder(hello, IndexerHarness.fetchRequest(other, true)); // key and path disagree
+    harness.requestUnder(hello, FetchRequest.newBuilder().setOrigin("cli").build()); // names no path
+    harness.request(marker, true);
+    await("marker forwarded", () -> harness.workFor(marker) == 1);
+    assertEquals(0, harness.workFor(hello) + harness.workFor(other));
+
+    // An undecodable index record and one that is not what its key says, then a good one.
+    Directory root = dir(Map.of("bin-hello", "ELF hello"), Map.of());
+    TestTrees.Entry info = TestTrees.Entry.of(TestTrees.pathInfo(hello, root, 1234, List.of()), hello);
+    harness.indexRaw(info.key().toBytes(), new byte[] {(byte) 0xff, 0x01, 0x02});
+    harness.indexRaw(TestTrees.Entry.of(root).key().toBytes(), info.value().toByteArray());
+    harness.index(TestTrees.Entry.of(root), info);
+    MirrorStatus done = IndexerHarness.awaitValue("hello complete", () -> indexer.status(List.of(key(hello))),
+        MirrorStatus::complete);
+    assertEquals(1, done.pathsIndexed());
   }
 
   private Indexer harnessIndexer() {

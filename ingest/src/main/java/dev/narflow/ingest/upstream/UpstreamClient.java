@@ -626,6 +626,10 @@ public final class UpstreamClient implements Closeable {
       return this;
     }
 
+    /**
+     * @throws IllegalStateException without upstreams, or without trusted keys while signatures are checked
+     * @throws IllegalArgumentException for an upstream that is not an http(s) URL, or a bad timeout or count
+     */
     public UpstreamClient build() {
       return new UpstreamClient(this);
     }

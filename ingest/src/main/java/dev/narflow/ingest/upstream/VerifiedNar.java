@@ -66,7 +66,7 @@ public final class VerifiedNar extends InputStream {
     java.util.Objects.checkFromIndexSize(off, len, b.length);
     if (failure != null) throw failure;
     if (verified) return -1;
-    if (closed) throw cancelled();
+    if (closed) throw fail(cancelled());
     if (len == 0) return 0;
     // At most one byte past NarSize is ever decoded: enough to tell that the NAR is too long.
     long allowed = info.narSize() + 1 - narRead;
@@ -118,6 +118,11 @@ public final class VerifiedNar extends InputStream {
     if (closed) return;
     closed = true;
     compressed.body.close(); // first: wakes a reader blocked on the network (and a decoder holding its lock)
+    closeDecoder();
+  }
+
+  /** Idempotent; also called by the reader, in case a concurrent close ran before the decoder existed. */
+  private void closeDecoder() {
     InputStream d = decoded;
     if (d != null) {
       try {
@@ -154,6 +159,7 @@ public final class VerifiedNar extends InputStream {
   private FetchException fail(FetchException e) {
     failure = e;
     close();
+    closeDecoder();
     return e;
   }
 

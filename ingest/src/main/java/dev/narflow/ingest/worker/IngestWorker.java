@@ -564,6 +564,10 @@ public final class IngestWorker implements Closeable {
     c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     // Records beyond the path threads wait, polled but unstarted; few are enough.
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxInFlightNars);
+    if (settings.sessionTimeout != null) {
+      c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) settings.sessionTimeout.toMillis());
+      c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(1, settings.sessionTimeout.toMillis() / 3));
+    }
     // Only the partitions that move are revoked, so the others' downloads go on.
     c.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
     return c;
@@ -595,6 +599,7 @@ public final class IngestWorker implements Closeable {
     private Duration maxBackoff = Duration.ofMinutes(1);
     private Duration batchLinger = Duration.ofMillis(100);
     private Duration closeTimeout = Duration.ofSeconds(30);
+    private Duration sessionTimeout;
     private Duration referenceAckTimeout = Duration.ofMinutes(2);
     private Duration connectTimeout;
     private Duration firstByteTimeout;
@@ -685,6 +690,16 @@ public final class IngestWorker implements Closeable {
     /** How long a finished path may wait for others to share its transaction; default 100 ms. */
     public Builder batchLinger(Duration linger) {
       this.batchLinger = Objects.requireNonNull(linger);
+      return this;
+    }
+
+    /**
+     * The consumer group's session timeout (null: Kafka's 45 s): how long the partitions of a
+     * worker that died without leaving stay with it. A single-process mirror that restarts after
+     * a kill wants it short.
+     */
+    public Builder sessionTimeout(Duration timeout) {
+      this.sessionTimeout = timeout;
       return this;
     }
 

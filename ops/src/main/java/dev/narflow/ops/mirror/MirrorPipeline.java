@@ -59,6 +59,11 @@ public final class MirrorPipeline implements MirrorRun {
    */
   private static final Duration SETTLED = Duration.ofSeconds(3);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  /**
+   * After a kill, the dead run's group members keep their partitions until their session
+   * expires; the rerun is the only member that will ever come, so keep that wait short.
+   */
+  private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
 
   @Override
   public int run(MirrorOptions options, MirrorEnvironment env) throws Exception {
@@ -71,7 +76,8 @@ public final class MirrorPipeline implements MirrorRun {
             .stateDir(env.dataDir().state().resolve("indexer")).build();
         IngestWorker worker = IngestWorker.builder().kafka(env.kafkaConfig()).topicPrefix(options.topicPrefix())
             .chunkStore(store).trustedKeys(options.trustedKeys()).checkSignatures(options.checkSignatures())
-            .maxInFlightNars(options.workers()).workerId(workerId(env)).listener(counters).build();
+            .maxInFlightNars(options.workers()).workerId(workerId(env)).sessionTimeout(SESSION_TIMEOUT)
+            .listener(counters).build();
         KafkaProducer<StorePathKey, FetchRequest> requests = requestProducer(env, options)) {
       indexer.start();
       if (!indexer.awaitRunning(START_TIMEOUT)) {
@@ -174,6 +180,8 @@ public final class MirrorPipeline implements MirrorRun {
   private static Map<String, Object> indexerConfig(MirrorEnvironment env) {
     Map<String, Object> config = env.kafkaConfig();
     config.put("commit.interval.ms", 200);
+    config.put("main.consumer.session.timeout.ms", (int) SESSION_TIMEOUT.toMillis());
+    config.put("main.consumer.heartbeat.interval.ms", (int) SESSION_TIMEOUT.toMillis() / 3);
     return config;
   }
 

@@ -5,15 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.ByteString;
-import dev.narflow.chunker.nar.DirectoryLookup;
-import dev.narflow.chunker.nar.NarRenderer;
 import dev.narflow.chunker.store.ChunkStore;
+import dev.narflow.ingest.testing.CommittedIndex;
 import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.castore.v1.DirectoryNode;
 import dev.narflow.topics.castore.v1.Node;
 import dev.narflow.topics.kafka.IndexKey;
-import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.kafka.TopicLayout;
@@ -23,12 +21,9 @@ import dev.narflow.topics.testing.KafkaTestBroker;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
 import dev.narflow.topics.v1.IndexRecord;
-import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,12 +32,9 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -148,34 +140,12 @@ final class WorkerKit implements AutoCloseable {
 
   /** Every record of {@code topic} up to its end offsets (committed records only, or all). */
   List<ConsumerRecord<byte[], byte[]>> readToEnd(String topic, boolean committedOnly) {
-    Map<String, Object> c = broker.clientConfig();
-    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, committedOnly ? "read_committed" : "read_uncommitted");
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      // With read_committed, endOffsets is the last stable offset: nothing past an open transaction.
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        if (System.nanoTime() > deadline) fail("reading " + topic + " to its end took more than 30 s");
-        consumer.poll(Duration.ofMillis(100)).forEach(out::add);
-      }
-    }
-    return out;
+    return CommittedIndex.readToEnd(broker.clientConfig(), topic, committedOnly);
   }
 
   /** The committed index, last record per key. */
   Map<IndexKey, IndexRecord> index() throws Exception {
-    Map<IndexKey, IndexRecord> records = new LinkedHashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : readToEnd(index, true)) {
-      IndexKey key = IndexKey.parse(r.key());
-      records.put(key, IndexRecords.verify(key, IndexRecord.parseFrom(r.value())));
-    }
-    return records;
+    return CommittedIndex.read(broker.clientConfig(), index);
   }
 
   /** How many committed PathInfo records of {@code path} the index holds (duplicates counted). */
@@ -225,17 +195,7 @@ final class WorkerKit implements AutoCloseable {
 
   /** The NAR of a committed PathInfo, rendered from the index and the chunk store. */
   static byte[] render(Map<IndexKey, IndexRecord> index, PathInfo info, ChunkStore store) throws Exception {
-    Map<B3Digest, Directory> directories = new HashMap<>();
-    index.forEach((k, v) -> {
-      if (k.type() == IndexKey.Type.DIRECTORY) directories.put(k.b3Digest(), v.getDirectory());
-    });
-    DirectoryLookup lookup = directories::get;
-    Node root = PathInfos.named(info.getNode(), "");
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (NarRenderer renderer = NarRenderer.builder(store).build()) {
-      renderer.render(root, lookup, out);
-    }
-    return out.toByteArray();
+    return CommittedIndex.render(index, info, store);
   }
 
   /** Waits for {@code condition}, failing with {@code what} after {@code timeout}. */

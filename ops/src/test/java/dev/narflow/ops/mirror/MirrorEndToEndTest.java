@@ -6,37 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.narflow.chunker.nar.DirectoryLookup;
-import dev.narflow.chunker.nar.NarRenderer;
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.chunker.testing.S3ProxyServer;
+import dev.narflow.ingest.testing.CommittedIndex;
 import dev.narflow.ingest.testing.NixCacheFixture;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.embedded.EmbeddedKafka;
 import dev.narflow.ops.mirror.MirrorCommandTest.Run;
-import dev.narflow.topics.castore.B3Digest;
-import dev.narflow.topics.castore.v1.Directory;
-import dev.narflow.topics.castore.v1.Node;
 import dev.narflow.topics.kafka.IndexKey;
-import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.testing.RealNix;
 import dev.narflow.topics.v1.IndexRecord;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -170,57 +157,12 @@ class MirrorEndToEndTest {
 
   /** The committed index, last record per key, read from the mirror's own broker. */
   static Map<IndexKey, IndexRecord> readIndex(Path data) throws Exception {
-    Map<IndexKey, IndexRecord> records = new LinkedHashMap<>();
     try (EmbeddedKafka kafka = EmbeddedKafka.start(data.resolve("kafka"))) {
-      Map<String, Object> config = new HashMap<>(kafka.clientConfig());
-      config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-      String topic = NarflowTopics.INDEX.name();
-      try (KafkaConsumer<byte[], byte[]> consumer =
-          new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-            .map(p -> new TopicPartition(topic, p.partition())).toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-          assertTrue(System.nanoTime() < deadline, "reading the index to its end took more than 30 s");
-          consumer.poll(Duration.ofMillis(100)).forEach(r -> {
-            IndexKey key = IndexKey.parse(r.key());
-            try {
-              records.put(key, IndexRecords.verify(key, IndexRecord.parseFrom(r.value())));
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-              throw new AssertionError("index record " + key + " does not parse", e);
-            }
-          });
-        }
-      }
+      return CommittedIndex.read(kafka.clientConfig(), NarflowTopics.INDEX.name());
     }
-    return records;
   }
 
   static byte[] render(Map<IndexKey, IndexRecord> index, PathInfo info, ChunkStore store) throws Exception {
-    Map<B3Digest, Directory> directories = new HashMap<>();
-    index.forEach((k, v) -> {
-      if (k.type() == IndexKey.Type.DIRECTORY) directories.put(k.b3Digest(), v.getDirectory());
-    });
-    DirectoryLookup lookup = directories::get;
-    Node root = unnamed(info.getNode());
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (NarRenderer renderer = NarRenderer.builder(store).build()) {
-      renderer.render(root, lookup, out);
-    }
-    return out.toByteArray();
-  }
-
-  /** A NAR's root has no name; a PathInfo's root node is named by the store path. */
-  private static Node unnamed(Node node) {
-    return switch (node.getNodeCase()) {
-      case DIRECTORY -> Node.newBuilder().setDirectory(node.getDirectory().toBuilder().clearName()).build();
-      case FILE -> Node.newBuilder().setFile(node.getFile().toBuilder().clearName()).build();
-      case SYMLINK -> Node.newBuilder().setSymlink(node.getSymlink().toBuilder().clearName()).build();
-      case NODE_NOT_SET -> throw new AssertionError("PathInfo without a root node");
-    };
+    return CommittedIndex.render(index, info, store);
   }
 }

@@ -250,6 +250,14 @@ public final class Indexer implements Closeable {
     return query(view -> view.mirror(roots));
   }
 
+  /**
+   * As {@link #status(Collection)}, for roots requested with ({@code closure}) or without their
+   * closures: what this run asked for, not what the router saw of earlier requests.
+   */
+  public MirrorStatus status(Collection<StorePathKey> roots, boolean closure) {
+    return query(view -> view.mirror(roots, closure));
+  }
+
   /** What this instance knows about one path; see {@link PathStatus}. */
   public PathStatus pathStatus(StorePathKey path) {
     return query(view -> view.path(path));

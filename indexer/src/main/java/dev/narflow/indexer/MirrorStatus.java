@@ -18,11 +18,19 @@ import java.util.Set;
  * @param waiting indexed but incomplete paths → what each still waits on: references not yet
  *     closure-complete, or the path itself while its own tree is not complete
  * @param complete every root is done
+ * @param pathsInFlight of the known paths, those forwarded to the workers and neither indexed nor
+ *     failed since: while any is, a failure elsewhere in the closure is not the end of the run
  */
 public record MirrorStatus(long pathsKnown, long pathsIndexed, long pathsClosureComplete, long narBytesIndexed,
-    List<PathFailure> failures, Map<StorePathKey, Set<StorePathKey>> waiting, boolean complete) {
+    List<PathFailure> failures, Map<StorePathKey, Set<StorePathKey>> waiting, boolean complete, long pathsInFlight) {
   public MirrorStatus {
     failures = List.copyOf(failures);
     waiting = Map.copyOf(waiting);
+  }
+
+  /** A status with nothing in flight. */
+  public MirrorStatus(long pathsKnown, long pathsIndexed, long pathsClosureComplete, long narBytesIndexed,
+      List<PathFailure> failures, Map<StorePathKey, Set<StorePathKey>> waiting, boolean complete) {
+    this(pathsKnown, pathsIndexed, pathsClosureComplete, narBytesIndexed, failures, waiting, complete, 0);
   }
 }

@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * the index re-keyed by store path ({@code indexed-paths}).
  */
 final class Router {
+  /** The origin of a request for a reference, as the router and the workers write it. */
+  static final String CLOSURE_ORIGIN = "closure:";
+
   static final String ROUTES = "routes";
   static final String IN_FLIGHT_BY_TIME = "in-flight-by-time";
   static final String TO_WORK = "to-work";
@@ -132,15 +135,23 @@ final class Router {
           routes.put(path, route.toBuilder().setClosureWanted(true).setUpstreamUrl(request.getUpstreamUrl()).build());
         }
       }
-      default -> {
-        Route.Builder updated = route == null ? Route.newBuilder() : route.toBuilder();
-        updated.setRequested(true);
-        if (request.getClosure()) updated.setClosureWanted(true).setReferencesRequested(true);
-        updated.setUpstreamUrl(request.getUpstreamUrl());
-        updated.setBaseName(baseName(request));
-        forward(path, updated, request);
+      case FAILED -> {
+        // Only a request from outside the pipeline (an operator's rerun) retries a failed path;
+        // a reference request does not, or one missing path named by hundreds of referrers
+        // would be fetched (with all its retries) once per referrer.
+        if (!request.getOrigin().startsWith(CLOSURE_ORIGIN)) forwardAgain(path, route, request);
       }
+      default -> forwardAgain(path, route, request);
     }
+  }
+
+  private void forwardAgain(StorePathKey path, Route route, FetchRequest request) {
+    Route.Builder updated = route == null ? Route.newBuilder() : route.toBuilder();
+    updated.setRequested(true);
+    if (request.getClosure()) updated.setClosureWanted(true).setReferencesRequested(true);
+    updated.setUpstreamUrl(request.getUpstreamUrl());
+    updated.setBaseName(baseName(request));
+    forward(path, updated, request);
   }
 
   void failed(StorePathKey path, FetchFailure failure) {
@@ -152,7 +163,13 @@ final class Router {
     updated.setState(Route.State.FAILED).setFailure(failure.toByteString())
         // Perhaps never requested before it failed; asked for again if the closure is still wanted.
         .setReferencesRequested(false);
-    if (updated.getBaseName().isEmpty() && failure.getRequest().hasStorePath()) updated.setBaseName(baseName(failure.getRequest()));
+    if (updated.getBaseName().isEmpty() && failure.getRequest().hasStorePath()) {
+      try {
+        updated.setBaseName(baseName(failure.getRequest()));
+      } catch (RuntimeException e) {
+        // A failure for a request that could not be decoded names no path; the key still does.
+      }
+    }
     routes.put(path, updated.build());
   }
 
@@ -206,7 +223,7 @@ final class Router {
       FetchRequest request = FetchRequest.newBuilder()
           .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder()
               .setName(reference.name()).setDigest(ByteString.copyFrom(reference.digest())))
-          .setUpstreamUrl(route.getUpstreamUrl()).setClosure(true).setOrigin("closure:" + self)
+          .setUpstreamUrl(route.getUpstreamUrl()).setClosure(true).setOrigin(CLOSURE_ORIGIN + self)
           .setAttempt(1).setEnqueuedAtMs(now).build();
       context.forward(new Record<>(StorePathKey.of(reference), request, now), TO_REQUESTS);
     }

@@ -82,6 +82,15 @@ final class StatusView {
    * each of those is done when closure-complete.
    */
   MirrorStatus mirror(Collection<StorePathKey> roots) {
+    return mirror(roots, null);
+  }
+
+  /**
+   * As {@link #mirror(Collection)}, with the roots' mode given by the caller ({@code closure}
+   * true: every root brings its closure; false: every root counts alone), not inferred from what
+   * the router has seen so far; null infers it.
+   */
+  MirrorStatus mirror(Collection<StorePathKey> roots, Boolean closure) {
     Set<StorePathKey> seen = new HashSet<>();
     long indexed = 0;
     long done = 0;
@@ -89,12 +98,14 @@ final class StatusView {
     List<PathFailure> failures = new ArrayList<>();
     Map<StorePathKey, Set<StorePathKey>> waiting = new HashMap<>();
     boolean complete = true;
+    long inFlight = 0;
 
     Deque<StorePathKey> closureQueue = new ArrayDeque<>();
     List<StorePathKey> aloneRoots = new ArrayList<>();
     for (StorePathKey root : roots) {
       Route route = routes.get(root);
-      if (route != null && route.getRequested() && !route.getClosureWanted()) aloneRoots.add(root);
+      boolean alone = closure != null ? !closure : route != null && route.getRequested() && !route.getClosureWanted();
+      if (alone) aloneRoots.add(root);
       else closureQueue.add(root);
     }
     Set<StorePathKey> rootSet = new HashSet<>(roots);
@@ -103,6 +114,7 @@ final class StatusView {
       StorePathKey next = closureQueue.poll();
       if (!seen.add(next)) continue;
       PathStatus status = path(next);
+      if (status.state() == PathState.IN_FLIGHT) inFlight++;
       boolean isDone = status.state() == PathState.CLOSURE_COMPLETE;
       if (isIndexed(status)) {
         indexed++;
@@ -117,6 +129,7 @@ final class StatusView {
     for (StorePathKey root : aloneRoots) {
       if (!seen.add(root)) continue;
       PathStatus status = path(root);
+      if (status.state() == PathState.IN_FLIGHT) inFlight++;
       boolean isDone = status.state() == PathState.TREE_COMPLETE || status.state() == PathState.CLOSURE_COMPLETE;
       if (isIndexed(status)) {
         indexed++;
@@ -127,7 +140,7 @@ final class StatusView {
       else complete = false;
       status.failure().ifPresent(failures::add);
     }
-    return new MirrorStatus(seen.size(), indexed, done, narBytes, failures, waiting, complete);
+    return new MirrorStatus(seen.size(), indexed, done, narBytes, failures, waiting, complete, inFlight);
   }
 
   private static boolean isIndexed(PathStatus status) {

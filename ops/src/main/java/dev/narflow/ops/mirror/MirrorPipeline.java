@@ -31,7 +31,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -64,6 +63,14 @@ public final class MirrorPipeline implements MirrorRun {
    * expires; the rerun is the only member that will ever come, so keep that wait short.
    */
   private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * Between this process's router and workers nothing is lost (both sides are transactional), so
+   * a re-send only helps after a crash; the router's clock runs from the forward, queueing
+   * included, so a short timeout would download a long backlog twice.
+   */
+  private static final Duration IN_FLIGHT_TIMEOUT = Duration.ofHours(2);
+  /** How long a path re-requested for a retry may take to leave the failed state it had. */
+  private static final Duration RETRY_NOTICE = Duration.ofSeconds(60);
 
   @Override
   public int run(MirrorOptions options, MirrorEnvironment env) throws Exception {
@@ -73,10 +80,11 @@ public final class MirrorPipeline implements MirrorRun {
     Counters counters = new Counters(progress);
     try (ChunkStore store = openChunkStore(env);
         Indexer indexer = Indexer.builder().kafka(indexerConfig(env)).topicPrefix(options.topicPrefix())
-            .stateDir(env.dataDir().state().resolve("indexer")).build();
+            .stateDir(env.dataDir().state().resolve("indexer")).inFlightTimeout(IN_FLIGHT_TIMEOUT).build();
         IngestWorker worker = IngestWorker.builder().kafka(env.kafkaConfig()).topicPrefix(options.topicPrefix())
             .chunkStore(store).trustedKeys(options.trustedKeys()).checkSignatures(options.checkSignatures())
             .maxInFlightNars(options.workers()).workerId(workerId(env)).sessionTimeout(SESSION_TIMEOUT)
+            .groupId(options.topicPrefix() + "narflow-workers")
             .listener(counters).build();
         KafkaProducer<StorePathKey, FetchRequest> requests = requestProducer(env, options)) {
       indexer.start();
@@ -87,28 +95,46 @@ public final class MirrorPipeline implements MirrorRun {
       NarflowTopic<StorePathKey, FetchRequest> topic = NarflowTopics.REQUESTS.withPrefix(options.topicPrefix());
       Set<StorePath> asked = new LinkedHashSet<>(options.paths());
       // Failed paths of an earlier run: asking again is what retries them.
-      for (PathFailure f : indexer.status(roots).failures()) asked.add(StorePath.parse(f.storePath()));
+      Set<StorePathKey> retried = new LinkedHashSet<>();
+      for (PathFailure f : indexer.status(roots, options.closure()).failures()) {
+        try {
+          StorePath path = StorePath.parse(f.storePath());
+          if (asked.add(path)) retried.add(StorePathKey.of(path));
+        } catch (IllegalArgumentException e) {
+          // a failure naming no usable path (an undecodable request) cannot be asked for again
+        }
+      }
       for (StorePath path : asked) {
         requests.send(new ProducerRecord<>(topic.name(), StorePathKey.of(path), request(path, options)));
       }
       requests.flush();
-      return follow(indexer, worker, roots, counters, env, options);
+      return follow(indexer, worker, roots, retried, counters, env, options);
     }
   }
 
-  private int follow(Indexer indexer, IngestWorker worker, List<StorePathKey> roots, Counters counters,
-      MirrorEnvironment env, MirrorOptions options) throws InterruptedException {
+  /**
+   * Follows the status until every root is done (0), or until failures are all that is left (1):
+   * nothing of the closures in flight, no retry of this run still to be picked up by the router,
+   * and no change for {@link #SETTLED} (completion notices still in transit).
+   */
+  private int follow(Indexer indexer, IngestWorker worker, List<StorePathKey> roots, Set<StorePathKey> retried,
+      Counters counters, MirrorEnvironment env, MirrorOptions options) throws InterruptedException {
     MirrorProgress progress = env.progress();
     MirrorStatus last = null;
-    long settledSince = System.nanoTime();
+    long start = System.nanoTime();
+    long settledSince = start;
     while (true) {
       worker.failure().ifPresent(e -> {
         throw new IllegalStateException("ingest worker stopped: " + e.getMessage(), e);
       });
-      MirrorStatus status = indexer.status(roots);
+      MirrorStatus status = indexer.status(roots, options.closure());
       progress.update(counters.snapshot(status));
+      // A retried path has been picked up once it is no longer listed as failed.
+      Set<StorePathKey> failedNow = failedKeys(status);
+      retried.removeIf(path -> !failedNow.contains(path));
+      if (System.nanoTime() - start > RETRY_NOTICE.toNanos()) retried.clear();
       boolean changed = last == null || !sameProgress(last, status);
-      if (changed || counters.inFlight() > 0) settledSince = System.nanoTime();
+      if (changed || status.pathsInFlight() > 0 || !retried.isEmpty()) settledSince = System.nanoTime();
       last = status;
       if (status.complete()) {
         return finish(indexer, status, counters, progress, 0);
@@ -123,8 +149,21 @@ public final class MirrorPipeline implements MirrorRun {
     }
   }
 
+  private static Set<StorePathKey> failedKeys(MirrorStatus status) {
+    Set<StorePathKey> keys = new java.util.HashSet<>();
+    for (PathFailure f : status.failures()) {
+      try {
+        keys.add(StorePathKey.of(StorePath.parse(f.storePath())));
+      } catch (IllegalArgumentException e) {
+        // names no usable path: nothing of this run waits for it
+      }
+    }
+    return keys;
+  }
+
   private static boolean sameProgress(MirrorStatus a, MirrorStatus b) {
     return a.pathsKnown() == b.pathsKnown() && a.pathsIndexed() == b.pathsIndexed()
+        && a.pathsInFlight() == b.pathsInFlight()
         && a.pathsClosureComplete() == b.pathsClosureComplete() && a.failures().size() == b.failures().size();
   }
 
@@ -238,7 +277,6 @@ public final class MirrorPipeline implements MirrorRun {
   /** What this run's worker did, for the progress line and the summary. Thread-safe. */
   private static final class Counters implements IngestListener {
     private final MirrorProgress progress;
-    private final Set<StorePath> inFlight = ConcurrentHashMap.newKeySet();
     private final AtomicLong narBytesRead = new AtomicLong();
     private final AtomicLong narBytesIngested = new AtomicLong();
     private final AtomicLong storedBytes = new AtomicLong();
@@ -248,18 +286,12 @@ public final class MirrorPipeline implements MirrorRun {
     }
 
     @Override
-    public void started(StorePath path, long narSize) {
-      inFlight.add(path);
-    }
-
-    @Override
     public void bytesRead(long narBytes) {
       narBytesRead.addAndGet(narBytes);
     }
 
     @Override
     public void indexed(StorePath path, ImportStats stats, long narSize, long fileSize) {
-      inFlight.remove(path);
       narBytesIngested.addAndGet(narSize);
       storedBytes.addAndGet(stats.storedBytes());
       progress.pathDone(path.absolute(), narSize, stats.storedBytes());
@@ -267,13 +299,8 @@ public final class MirrorPipeline implements MirrorRun {
 
     @Override
     public void failed(StorePath path, FetchFailure failure) {
-      inFlight.remove(path);
       progress.failed(new FailedPath(path.absolute(), failure.getReason(), failure.getUpstreamStatus(),
           failure.getMessage()));
-    }
-
-    int inFlight() {
-      return inFlight.size();
     }
 
     MirrorCounters snapshot(MirrorStatus status) {

@@ -135,6 +135,35 @@ class MirrorEndToEndTest {
   }
 
   @Test
+  void aReferenceMissingUpstreamLeavesItsReferrerWaitingUntilARerunFindsIt(@TempDir Path tmp) throws Exception {
+    NixCacheFixture other = NixCacheFixture.create(tmp.resolve("upstream"));
+    try {
+      String leaf = other.build("mirror-e2e-late-leaf", "echo leaf > $out", List.of());
+      String top = other.build("mirror-e2e-late-top", "echo $in0 > $out", List.of(leaf));
+      other.copy(top, "zstd", false); // the reference is not in the cache yet
+      Path data = tmp.resolve("mirror");
+      List<String> args = List.of("--data", data.toString(), "--upstream", other.url().toString(),
+          "--trusted-public-key", other.publicKey(), "--progress", "log", top);
+      Run first = MirrorCommandTest.execute(Map.of(), new MirrorPipeline(), args.toArray(String[]::new));
+      assertEquals(1, first.exit(), first.out() + first.err());
+      String all = first.out() + first.err();
+      assertTrue(all.contains(leaf) && all.contains("NOT_FOUND"), "the missing reference is named: " + all);
+      assertTrue(all.contains(top), "the referrer is reported as waiting: " + all);
+      assertTrue(readIndex(data).containsKey(IndexKey.pathInfo(StorePath.parse(top))), "the referrer itself is indexed");
+
+      other.copy(leaf, "xz", false);
+      int topNars = other.requestCount(other.narFile(top).getFileName().toString());
+      Run second = MirrorCommandTest.execute(Map.of(), new MirrorPipeline(), args.toArray(String[]::new));
+      assertEquals(0, second.exit(), second.out() + second.err());
+      assertTrue(second.out().startsWith("2 paths: 2 complete, 0 failed;"), second.out());
+      assertEquals(topNars, other.requestCount(other.narFile(top).getFileName().toString()),
+          "the indexed referrer is not downloaded again");
+    } finally {
+      other.close();
+    }
+  }
+
+  @Test
   void aBadSignatureFailsThePathAndNamesIt(@TempDir Path tmp) throws Exception {
     NixCacheFixture other = NixCacheFixture.create(tmp.resolve("upstream"));
     try {

@@ -52,7 +52,7 @@ public final class FetchException extends IOException {
   }
 
   /** The delay the upstream asked for in {@code Retry-After}, or null. */
-  Duration retryAfter() {
+  public Duration retryAfter() {
     return retryAfter;
   }
 }

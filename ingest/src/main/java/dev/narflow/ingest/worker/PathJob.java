@@ -71,6 +71,9 @@ final class PathJob {
       NarflowTopic<?, ?> failures) {}
 
   /** A failure classified for narflow.failures and the retry decision. */
+  /** A Retry-After beyond this is not waited for in full: the path would hold a slot for ever. */
+  private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
+
   private static final class Failure extends Exception {
     private static final long serialVersionUID = 1L;
     final Reason reason;
@@ -191,7 +194,7 @@ final class PathJob {
         if (cancelled) throw new Abandoned();
         if (!f.retryable || attempt >= pipeline.maxAttempts()) return failed(path, request, f, attempt);
         log.info("{}: attempt {} of {} failed, retrying: {}", path, attempt, pipeline.maxAttempts(), f.getMessage());
-        sleep(backoff(attempt));
+        sleep(delayBefore(attempt, f));
       }
     }
   }
@@ -362,6 +365,16 @@ final class PathJob {
         .build();
     String topic = pipeline.failures().name();
     return new Outcome.Failed(path, failure, new ProducerRecord<>(topic, record.key(), failure.toByteArray()));
+  }
+
+  /** The backoff, or longer where the upstream asked for it with Retry-After (capped). */
+  private Duration delayBefore(int attempt, Failure f) {
+    Duration delay = backoff(attempt);
+    if (f.getCause() instanceof FetchException e && e.retryAfter() != null) {
+      Duration asked = e.retryAfter().compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : e.retryAfter();
+      if (asked.compareTo(delay) > 0) delay = asked;
+    }
+    return delay;
   }
 
   private Duration backoff(int attempt) {

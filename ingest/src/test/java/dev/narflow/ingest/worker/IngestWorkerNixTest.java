@@ -183,6 +183,32 @@ class IngestWorkerNixTest extends NixCacheWorkerTest {
     }
   }
 
+  @Test
+  void aRetryAfterFromTheUpstreamIsWaitedForNotJustTheWorkersOwnBackoff() throws Exception {
+    String slow = cache.build("retry-after", "echo " + NONCE + " later > $out", List.of());
+    cache.copy(slow, "zstd");
+    String narInfo = sp(slow).hashPart() + ".narinfo";
+    cache.faults().failNext(narInfo, 429, 1, 2);
+
+    RecordingListener listener = new RecordingListener();
+    try (WorkerKit kit = new WorkerKit(broker, 1);
+        ChunkStore store = ChunkStore.localDirectory(work.resolve("chunks-retry-after"))) {
+      // The worker's own backoff is a few milliseconds: only Retry-After can make it wait 2 s.
+      IngestWorker w = worker(kit, store, listener).retryBackoff(Duration.ofMillis(5), Duration.ofMillis(10)).build();
+      w.start();
+      long start = System.nanoTime();
+      try {
+        kit.enqueue(WorkerKit.request(slow, cache.url().toString(), false));
+        await("the path indexed", Duration.ofSeconds(30), () -> listener.count(listener.indexed, sp(slow)) == 1);
+      } finally {
+        w.close();
+      }
+      assertEquals(2, cache.requestCount(narInfo));
+      assertTrue(System.nanoTime() - start >= Duration.ofSeconds(2).toNanos(),
+          "indexed before the 2 s the upstream asked for had passed");
+    }
+  }
+
   static StorePath pathOf(FetchRequest r) {
     return StorePath.of(r.getStorePath().getDigest().toByteArray(), r.getStorePath().getName());
   }

@@ -2,6 +2,7 @@ package dev.narflow.ingest.worker;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.narflow.chunker.nar.ImportOptions;
 import dev.narflow.chunker.nar.ImportResult;
 import dev.narflow.chunker.nar.NarImporter;
 import dev.narflow.chunker.store.ChunkStore;
@@ -237,7 +238,9 @@ final class PathJob {
         openNar = nar;
         if (cancelled) throw new Abandoned();
         try {
-          imported = pipeline.importer().importNar(new Progress(nar, pipeline.listener()));
+          // Cancelled between reads too, so an abandoned path (rebalance, close) stops at once.
+          imported = pipeline.importer().importNar(new Progress(nar, pipeline.listener()),
+              ImportOptions.none().withCancellation(() -> cancelled));
         } catch (NarFormatException e) {
           // A NAR cut short by the network also looks malformed; the stream's own checks tell
           // a broken transfer (retryable) from a NAR that really is malformed.

@@ -260,8 +260,9 @@ final class PathJob {
         throw new Failure(Reason.NAR_SIZE_MISMATCH, 0, false, "the NAR of " + narInfo.storePath() + " has "
             + imported.narSize() + " bytes, its narinfo says " + narInfo.narSize(), null);
       }
-      // The durability point: the records that name these chunks are produced after it.
-      pipeline.store().flush();
+      // importNar returned after ChunkStore.flush(): every chunk named by these records is
+      // durable, the point after which they may be produced (a second flush here would only sync
+      // other paths' chunks early).
       return imported;
     } finally {
       pipeline.budget().release(narInfo.narSize());

@@ -16,6 +16,7 @@ import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.kafka.NarflowTopic;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.nix.HashAlgorithm;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
@@ -262,16 +263,8 @@ public final class MirrorPipeline implements MirrorRun {
       host = "localhost";
     }
     byte[] dir = env.dataDir().root().toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8);
-    String dirHash = HexFormat.of().formatHex(java.util.Arrays.copyOf(sha256(dir), 6));
+    String dirHash = HexFormat.of().formatHex(java.util.Arrays.copyOf(HashAlgorithm.SHA256.newDigest().digest(dir), 6));
     return "narflow-mirror-" + host + "-" + dirHash;
-  }
-
-  private static byte[] sha256(byte[] data) {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK must provide SHA-256", e);
-    }
   }
 
   /** What this run's worker did, for the progress line and the summary. Thread-safe. */

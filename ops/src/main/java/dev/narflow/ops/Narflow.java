@@ -43,8 +43,8 @@ public final class Narflow implements Runnable {
   /** With an environment of its own (options read {@code NARFLOW_…} variables) and what mirrors. */
   public static CommandLine commandLine(Map<String, String> environment, MirrorRun mirrorRun) {
     CommandLine cli = new CommandLine(new Narflow());
-    CommandLine mirror = MirrorCommand.commandLine(environment, mirrorRun);
-    cli.addSubcommand("mirror", mirror);
+    cli.addSubcommand("mirror", MirrorCommand.commandLine(environment, mirrorRun));
+    OptionDefaults.install(cli, environment);
     // An operator gets one clear line per problem, never a stack trace; bad configuration is a usage error.
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + describe(e));
@@ -53,10 +53,12 @@ public final class Narflow implements Runnable {
     });
     IParameterExceptionHandler usual = cli.getParameterExceptionHandler();
     cli.setParameterExceptionHandler((e, args) -> {
-      if (!(e.getCommandLine().getCommand() instanceof MirrorCommand command)) return usual.handleParseException(e, args);
-      // One line, naming the variable when the bad value came from the environment.
       CommandLine failed = e.getCommandLine();
-      failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + command.describe(e)
+      if (!(failed.getCommandSpec().defaultValueProvider() instanceof OptionDefaults defaults)) {
+        return usual.handleParseException(e, args);
+      }
+      // One line, naming the variable or file line when the bad value came from there.
+      failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + defaults.describe(e)
           + " (see " + failed.getCommandSpec().qualifiedName() + " --help)");
       failed.getErr().flush();
       return failed.getCommandSpec().exitCodeOnInvalidInput();

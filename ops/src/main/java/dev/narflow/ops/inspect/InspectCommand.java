@@ -8,6 +8,8 @@ import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.ingest.upstream.Compression;
 import dev.narflow.ops.ByteSize;
+import dev.narflow.ops.ConfigOption;
+import dev.narflow.ops.OptionDefaults;
 import dev.narflow.ops.Progress;
 import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.castore.v1.Node;
@@ -22,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -44,6 +47,8 @@ import picocli.CommandLine.Spec;
 public final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
+  @CommandLine.Mixin ConfigOption config;
+
   @Parameters(paramLabel = "FILE", description = "The NAR file to inspect; - for standard input.")
   Path file;
 
@@ -51,7 +56,7 @@ public final class InspectCommand implements Callable<Integer> {
       names = "--chunk-size",
       paramLabel = "SIZE",
       converter = ByteSize.class,
-      defaultValue = "${env:NARFLOW_CHUNK_SIZE:-256K}",
+      defaultValue = "256K",
       description = "Average FastCDC chunk size; minimum is half, maximum twice"
           + " (env NARFLOW_CHUNK_SIZE, default ${DEFAULT-VALUE}).")
   long chunkSize;
@@ -65,41 +70,38 @@ public final class InspectCommand implements Callable<Integer> {
   @Option(
       names = "--zstd-level",
       paramLabel = "N",
-      defaultValue = "${env:NARFLOW_ZSTD_LEVEL:-3}",
+      defaultValue = "3",
       description = "zstd level the chunks are compressed with, 1 to 22"
           + " (env NARFLOW_ZSTD_LEVEL, default ${DEFAULT-VALUE}).")
   void zstdLevel(String value) {
     // Negative (fast) levels exist in zstd but are not worth a store's space; 1..22 is what
     // operators know from the zstd tool.
-    zstdLevel = wholeNumber("--zstd-level (or NARFLOW_ZSTD_LEVEL)", value, 1, MAX_ZSTD_LEVEL);
+    zstdLevel = wholeNumber("--zstd-level", value, 1, MAX_ZSTD_LEVEL);
   }
 
   @Option(
       names = "--threads",
       paramLabel = "N",
-      defaultValue = "${env:NARFLOW_THREADS:-0}",
+      defaultValue = "0",
       description = "Threads that hash and compress chunks, 1 to 1024; 0 means one per core"
           + " (env NARFLOW_THREADS, default ${DEFAULT-VALUE}).")
   void threads(String value) {
-    threads = wholeNumber("--threads (or NARFLOW_THREADS)", value, 0, 1024);
+    threads = wholeNumber("--threads", value, 0, 1024);
   }
 
   /**
-   * Parses an option's value, which may come from the command line or from its environment
-   * variable; the message names both, since the operator may not know which one was used. Picocli
-   * reports the exception as a usage error (exit 2).
+   * Parses an option's value, which may come from the command line, its environment variable or
+   * the configuration file; the message names the source. Picocli reports the exception as a
+   * usage error (exit 2).
    */
   private int wholeNumber(String option, String value, int min, int max) {
     int n;
     try {
       n = Integer.parseInt(value.strip());
     } catch (NumberFormatException e) {
-      throw new ParameterException(spec.commandLine(), option + ": '" + value + "' is not a whole number");
+      throw OptionDefaults.invalid(spec, option, value, "not a whole number");
     }
-    if (n < min || n > max) {
-      throw new ParameterException(spec.commandLine(),
-          option + ": " + n + " is outside " + min + " to " + max);
-    }
+    if (n < min || n > max) throw OptionDefaults.invalid(spec, option, value, "outside " + min + " to " + max);
     return n;
   }
 
@@ -137,8 +139,7 @@ public final class InspectCommand implements Callable<Integer> {
       if (chunkSize > Integer.MAX_VALUE) throw new IllegalArgumentException("too large");
       return FastCdc.Params.ofAverage((int) chunkSize);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(),
-          "--chunk-size (or NARFLOW_CHUNK_SIZE) " + chunkSize + ": " + e.getMessage());
+      throw OptionDefaults.invalid(spec, "--chunk-size", Long.toString(chunkSize), e.getMessage());
     }
   }
 

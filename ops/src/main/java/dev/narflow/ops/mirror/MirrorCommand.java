@@ -2,7 +2,8 @@ package dev.narflow.ops.mirror;
 
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ConfigurationException;
-import dev.narflow.ops.EnvironmentDefaults;
+import dev.narflow.ops.ConfigOption;
+import dev.narflow.ops.OptionDefaults;
 import dev.narflow.ops.StopSignal;
 import dev.narflow.ops.StorePathFile;
 import dev.narflow.ops.embedded.DataDir;
@@ -53,7 +54,7 @@ import picocli.CommandLine.Spec;
  * the options into {@link MirrorOptions}, prepares the {@link MirrorEnvironment} (data directory,
  * the embedded broker unless {@code --bootstrap-servers}, the topics, progress), hands both to a
  * {@link MirrorRun} and closes the environment afterwards. Every option also reads its
- * {@code NARFLOW_…} variable ({@link EnvironmentDefaults}).
+ * {@code NARFLOW_…} variable and the {@code --config} file ({@link OptionDefaults}).
  */
 @Command(
     name = "mirror",
@@ -65,8 +66,8 @@ import picocli.CommandLine.Spec;
           + " 2 for bad usage or an unusable Kafka, S3, upstream or DIR.",
       "Running it again on the same DIR resumes: what is mirrored is not fetched again;"
           + " failed paths are retried.",
-      "Every option also reads an environment variable named after it:"
-          + " --workers from NARFLOW_WORKERS, and so on.",
+      "Every option also reads an environment variable named after it (--workers from NARFLOW_WORKERS,"
+          + " and so on), and then the --config file.",
       "Example: narflow mirror --data ./mirror /nix/store/<hash>-hello-2.12",
     })
 public final class MirrorCommand implements Callable<Integer> {
@@ -84,6 +85,8 @@ public final class MirrorCommand implements Callable<Integer> {
   public enum ProgressMode { AUTO, LINE, LOG }
 
   @Spec CommandSpec spec;
+
+  @CommandLine.Mixin ConfigOption config;
 
   @Option(names = "--data", paramLabel = "DIR",
       description = "Required. The mirror's directory: the embedded Kafka's log (DIR/kafka), chunks"
@@ -148,7 +151,6 @@ public final class MirrorCommand implements Callable<Integer> {
   List<String> storePaths;
 
   private final Map<String, String> environment;
-  private final EnvironmentDefaults defaults;
   private final MirrorRun mirrorRun;
   private final BooleanSupplier onTerminal;
   /** {@link #ADMIN_TIMEOUT}; shorter in tests of an unreachable cluster. */
@@ -161,22 +163,13 @@ public final class MirrorCommand implements Callable<Integer> {
 
   MirrorCommand(Map<String, String> environment, MirrorRun mirrorRun, BooleanSupplier onTerminal) {
     this.environment = Map.copyOf(environment);
-    this.defaults = new EnvironmentDefaults(environment);
     this.mirrorRun = mirrorRun;
     this.onTerminal = onTerminal;
   }
 
-  /** This command for a {@link CommandLine}: options read the environment, usage errors are one line. */
+  /** This command for a {@link CommandLine}; {@link OptionDefaults#install} gives it the environment. */
   public static CommandLine commandLine(Map<String, String> environment, MirrorRun mirrorRun) {
-    MirrorCommand command = new MirrorCommand(environment, mirrorRun);
-    CommandLine cli = new CommandLine(command);
-    cli.setDefaultValueProvider(command.defaults);
-    return cli;
-  }
-
-  /** The one line a usage error of this command prints, naming a variable when it came from one. */
-  public String describe(ParameterException e) {
-    return defaults.describe(e);
+    return new CommandLine(new MirrorCommand(environment, mirrorRun));
   }
 
   @Override
@@ -314,7 +307,7 @@ public final class MirrorCommand implements Callable<Integer> {
       try {
         StorePathFile.read(file, paths::add);
       } catch (StorePathFile.UnreadableException e) {
-        Optional<String> variable = defaults.variableUsed(spec.commandLine().getParseResult(), option("--paths-from"));
+        Optional<String> variable = OptionDefaults.of(spec).sourceUsed(spec.commandLine().getParseResult(), option("--paths-from"));
         throw usage("--paths-from" + variable.map(v -> " (from " + v + ")").orElse("") + ": " + e.getMessage());
       }
     }
@@ -384,15 +377,9 @@ public final class MirrorCommand implements Callable<Integer> {
     return spec.findOption(name);
   }
 
-  /**
-   * {@code invalid --workers 0: must be …}, with {@code (from NARFLOW_WORKERS)} when the value
-   * came from the environment; a null {@code value} is not repeated.
-   */
+  /** {@code invalid --workers 0: must be …}, naming the variable or file the value came from. */
   private ParameterException invalid(String optionName, String value, String reason) {
-    Optional<String> variable = defaults.variableUsed(spec.commandLine().getParseResult(), option(optionName));
-    String what = optionName + (value == null || value.isEmpty() ? "" : " " + value)
-        + variable.map(v -> " (from " + v + ")").orElse("");
-    return usage("invalid " + what + ": " + reason);
+    return OptionDefaults.invalid(spec, optionName, value, reason);
   }
 
   private ParameterException usage(String message) {

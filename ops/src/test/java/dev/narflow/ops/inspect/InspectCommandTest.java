@@ -176,10 +176,10 @@ class InspectCommandTest {
 
     Run tiny = inspect("--chunk-size", "16", Fixtures.path("nar/valid/helloworld.nar").toString());
     assertEquals(2, tiny.exit());
-    assertTrue(tiny.err().startsWith("--chunk-size (or NARFLOW_CHUNK_SIZE) 16: "), tiny.err());
+    assertTrue(tiny.err().startsWith("narflow inspect: invalid --chunk-size 16: "), tiny.err());
     Run huge = inspect("--chunk-size", "8G", Fixtures.path("nar/valid/helloworld.nar").toString());
     assertEquals(2, huge.exit());
-    assertTrue(huge.err().startsWith("--chunk-size (or NARFLOW_CHUNK_SIZE) 8589934592: too large"), huge.err());
+    assertTrue(huge.err().startsWith("narflow inspect: invalid --chunk-size 8589934592: too large"), huge.err());
   }
 
   @ParameterizedTest
@@ -188,7 +188,22 @@ class InspectCommandTest {
     Run r = inspect("--threads", threads, Fixtures.path("nar/valid/helloworld.nar").toString());
     assertEquals(2, r.exit(), r.err());
     assertEquals("", r.out());
-    assertTrue(r.err().startsWith("--threads (or NARFLOW_THREADS): "), r.err());
+    assertTrue(r.err().startsWith("narflow inspect: invalid --threads"), r.err());
+  }
+
+  @Test
+  void optionsComeFromAConfigFileAndItsErrorsNameTheLine() throws IOException {
+    String nar = Fixtures.path("nar/valid/helloworld.nar").toString();
+    Path config = Files.writeString(tmp.resolve("narflow.conf"), "# shared with mirror\nworkers = 4\nzstd-level = 19\n");
+    Run ok = inspect("--config", config.toString(), nar);
+    assertEquals(0, ok.exit(), ok.err());
+    Files.writeString(config, "zstd-level = 99\n");
+    Run bad = inspect("--config", config.toString(), nar);
+    assertEquals(2, bad.exit(), bad.err());
+    assertEquals("narflow inspect: invalid --zstd-level 99 (from " + config + ":1): outside 1 to 22"
+        + " (see narflow inspect --help)", bad.err().strip());
+    Run cli = inspect("--config", config.toString(), "--zstd-level", "5", nar);
+    assertEquals(0, cli.exit(), "the command line wins over the file: " + cli.err());
   }
 
   @Test
@@ -202,7 +217,7 @@ class InspectCommandTest {
   void badZstdLevelIsAUsageErrorLikeABadChunkSize(String level) {
     Run r = inspect("--zstd-level", level, Fixtures.path("nar/valid/helloworld.nar").toString());
     assertEquals(2, r.exit(), r.err());
-    assertTrue(r.err().startsWith("--zstd-level (or NARFLOW_ZSTD_LEVEL): "), r.err());
+    assertTrue(r.err().startsWith("narflow inspect: invalid --zstd-level"), r.err());
   }
 
   @Test

@@ -163,6 +163,85 @@ class MirrorCommandTest {
   }
 
   @Test
+  void everyOptionFromAConfigFile() throws IOException {
+    Path list = Files.writeString(tmp.resolve("paths.txt"), HELLO + "\n");
+    Path config = Files.writeString(tmp.resolve("narflow.conf"), String.join("\n",
+        "# every mirror option, as on the command line without --",
+        "data = " + data(),
+        "upstream = http://a.example, http://b.example",
+        "  trusted-public-key =   " + KEY_A + " " + KEY_B + "  ",
+        "no-check-sigs = true",
+        "--no-closure = yes",
+        "",
+        "workers = 3",
+        "chunk-store = file:///srv/chunks",
+        "bootstrap-servers = kafka:9092",
+        "topic-prefix = p.",
+        "paths-from = " + list,
+        "progress = line",
+        "chunk-size = 1M   ", // inspect's: a shared file may hold it, mirror ignores it
+        ""));
+    MirrorOptions o = parse(Map.of(), "--config", config.toString());
+    assertEquals(tmp.resolve("data"), o.dataDir());
+    assertEquals(List.of(URI.create("http://a.example"), URI.create("http://b.example")), o.upstreams());
+    assertEquals(2, o.trustedKeys().keys().size());
+    assertFalse(o.checkSignatures());
+    assertFalse(o.closure());
+    assertEquals(3, o.workers());
+    assertEquals(Optional.of(new ChunkStoreLocation.Local(Path.of("/srv/chunks"))), o.chunkStore());
+    assertEquals(Optional.of("kafka:9092"), o.bootstrapServers());
+    assertEquals("p.", o.topicPrefix());
+    assertEquals(List.of(StorePath.parse(HELLO)), o.paths());
+    assertTrue(o.terminal());
+
+    MirrorOptions viaVariable = parse(Map.of("NARFLOW_CONFIG", config.toString()));
+    assertEquals(3, viaVariable.workers(), "NARFLOW_CONFIG names the file too");
+  }
+
+  @Test
+  void theCommandLineWinsOverTheEnvironmentWhichWinsOverTheFile() throws IOException {
+    Path config = Files.writeString(tmp.resolve("narflow.conf"),
+        "workers = 3\nprogress = line\ntopic-prefix = file.\ndata = " + data() + "\n");
+    MirrorOptions o = parse(Map.of("NARFLOW_WORKERS", "4", "NARFLOW_TOPIC_PREFIX", "env."),
+        "--config", config.toString(), "--topic-prefix", "cli.", HELLO);
+    assertEquals("cli.", o.topicPrefix());
+    assertEquals(4, o.workers());
+    assertTrue(o.terminal(), "from the file");
+    assertEquals(tmp.resolve("data"), o.dataDir());
+  }
+
+  @Test
+  void badConfigFilesAreExit2NamingTheFileAndLine() throws IOException {
+    Path missing = tmp.resolve("missing.conf");
+    assertUsageError(execute(Map.of(), MUST_NOT_RUN, "--config", missing.toString(), HELLO),
+        "--config: cannot read " + missing + ": no such file");
+    assertUsageError(execute(Map.of("NARFLOW_CONFIG", missing.toString()), MUST_NOT_RUN, "--data", data(), HELLO),
+        "--config: cannot read " + missing + ": no such file");
+    Path conf = tmp.resolve("narflow.conf");
+    Files.writeString(conf, "# fine\nworkers 3\n");
+    assertUsageError(execute(Map.of(), MUST_NOT_RUN, "--config", conf.toString(), HELLO),
+        "--config: " + conf + ":2: expected 'option = value', found 'workers 3'");
+    Files.writeString(conf, "wokrers = 3\n");
+    assertUsageError(execute(Map.of(), MUST_NOT_RUN, "--config", conf.toString(), HELLO),
+        "--config: " + conf + ":1: no narflow command has an option --wokrers");
+    Files.writeString(conf, "config = other.conf\n");
+    assertUsageError(execute(Map.of(), MUST_NOT_RUN, "--config", conf.toString(), HELLO),
+        "--config: " + conf + ":1: no narflow command has an option --config (a configuration file cannot name another)");
+    Files.writeString(conf, "upstream = http://a.example\nupstream = http://b.example\n");
+    assertUsageError(execute(Map.of(), MUST_NOT_RUN, "--config", conf.toString(), HELLO),
+        "--config: " + conf + ":2: upstream is already set on line 1");
+    Files.writeString(conf, "data = " + data() + "\n\nworkers = many\n");
+    assertUsageError(execute(Map.of(), MUST_NOT_RUN, "--config", conf.toString(), HELLO),
+        "invalid workers = many in " + conf + ":3 (--workers): 'many' is not an int");
+    Files.writeString(conf, "data = " + data() + "\nworkers = 0\n");
+    assertUsageError(execute(Map.of(), MUST_NOT_RUN, "--config", conf.toString(), HELLO),
+        "invalid --workers 0 (from " + conf + ":2): must be between 1 and 1024");
+    Files.writeString(conf, "data = " + data() + "\nno-closure = maybe\n");
+    assertUsageError(execute(Map.of(), MUST_NOT_RUN, "--config", conf.toString(), HELLO),
+        "invalid no-closure = maybe in " + conf + ":2 (--no-closure): ");
+  }
+
+  @Test
   void pathsFromPlainAndXzFilesSkipBlankLinesAndComments() throws IOException {
     String text = "# nixpkgs store-paths\n\n" + HELLO + "\n   \n  " + GLIBC + "  \n# end\n" + HELLO + "\n";
     Path plain = Files.writeString(tmp.resolve("store-paths"), text);
@@ -309,10 +388,10 @@ class MirrorCommandTest {
   void helpNamesEveryOptionAndItsVariable() {
     Run r = execute(Map.of(), MUST_NOT_RUN, "--help");
     assertEquals(0, r.exit());
-    for (String option : List.of("--data", "--upstream", "--trusted-public-key", "--no-check-sigs", "--no-closure",
+    for (String option : List.of("--config", "--data", "--upstream", "--trusted-public-key", "--no-check-sigs", "--no-closure",
         "--workers", "--chunk-store", "--bootstrap-servers", "--topic-prefix", "--paths-from", "--progress")) {
       assertTrue(r.out().contains(option), option + " in\n" + r.out());
-      assertTrue(r.out().replaceAll("\\s+", " ").contains(dev.narflow.ops.EnvironmentDefaults.variableOf(option)),
+      assertTrue(r.out().replaceAll("\\s+", " ").contains(dev.narflow.ops.OptionDefaults.variableOf(option)),
           "variable of " + option + " in\n" + r.out());
     }
     assertTrue(r.out().replaceAll("\\s+", "").contains(MirrorCommand.DEFAULT_TRUSTED_KEY), r.out());

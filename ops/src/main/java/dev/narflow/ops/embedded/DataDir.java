@@ -3,6 +3,8 @@ package dev.narflow.ops.embedded;
 import dev.narflow.ops.Narflow;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -25,6 +27,8 @@ public final class DataDir {
   /** Raised when a narflow can no longer read directories made by an older one. */
   public static final int FORMAT_VERSION = 1;
   public static final String VERSION_FILE = "narflow-version";
+  /** Locked by the process using the directory ({@link #lock}). */
+  static final String LOCK_FILE = "narflow.lock";
 
   private final Path root;
   private final String madeBy;
@@ -134,6 +138,51 @@ public final class DataDir {
     if (e instanceof FileAlreadyExistsException f) return f.getFile() + " exists and is not a directory";
     if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  /**
+   * Takes the directory for this process, whatever the Kafka: two narflow processes on one DIR
+   * would share its state stores and its workers' transactional id, and fence each other. Held
+   * until closed (or the process ends: the kernel drops the lock of a killed process).
+   *
+   * @throws DirectoryInUseException when another process, or another holder in this one, has it
+   */
+  public Lock lock() throws IOException {
+    FileChannel channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null; // held elsewhere in this JVM
+    } catch (IOException e) {
+      channel.close();
+      throw e;
+    }
+    if (lock == null) {
+      channel.close();
+      throw new DirectoryInUseException(root);
+    }
+    return new Lock(channel, lock);
+  }
+
+  /** The hold on a data directory; see {@link #lock}. */
+  public static final class Lock implements AutoCloseable {
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private Lock(FileChannel channel, FileLock lock) {
+      this.channel = channel;
+      this.lock = lock;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        lock.release();
+      } finally {
+        channel.close();
+      }
+    }
   }
 
   public Path root() {

@@ -183,8 +183,8 @@ public final class MirrorCommand implements Callable<Integer> {
     } catch (DataDirException e) {
       throw new ConfigurationException(e.getMessage(), e);
     }
-    // Outermost, so that on Ctrl-C the JVM waits until the broker below has closed too.
-    try (StopSignal stop = StopSignal.install(STOP_GRACE)) {
+    // The signal outermost, so that on Ctrl-C the JVM waits until the broker below has closed too.
+    try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = lock(dataDir)) {
       return run(options, dataDir, stop, out, err);
     }
   }
@@ -216,6 +216,17 @@ public final class MirrorCommand implements Callable<Integer> {
           err.flush();
         }
       }
+    }
+  }
+
+  /** With an external Kafka as well: two mirrors on one DIR would share its state and worker id. */
+  private static DataDir.Lock lock(DataDir dataDir) throws ConfigurationException {
+    try {
+      return dataDir.lock();
+    } catch (DirectoryInUseException e) {
+      throw new ConfigurationException(dataDir.root() + " is in use by another narflow process", e);
+    } catch (IOException e) {
+      throw new ConfigurationException("cannot lock " + dataDir.root() + ": " + e.getMessage(), e);
     }
   }
 

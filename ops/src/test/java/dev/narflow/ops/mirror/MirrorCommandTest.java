@@ -470,6 +470,20 @@ class MirrorCommandTest {
   }
 
   @Test
+  void theDataDirectoryIsTakenWithAnExternalKafkaToo() throws Exception {
+    Path dir = tmp.resolve("external");
+    try (DataDir.Lock held = DataDir.open(dir).lock()) {
+      // Refused before any contact with Kafka: the port is never asked.
+      Run r = execute(Map.of(), MUST_NOT_RUN, "--data", dir.toString(), "--bootstrap-servers", "127.0.0.1:1", HELLO);
+      assertEquals(2, r.exit(), r.err());
+      assertEquals(List.of("narflow mirror: " + dir + " is in use by another narflow process"), r.errLines());
+    }
+    Run afterwards = execute(Map.of(), MirrorRun.NOT_WIRED, "--data", dir.toString(), HELLO);
+    assertEquals("narflow mirror: not wired yet", afterwards.errLines().get(afterwards.errLines().size() - 1),
+        "released: " + afterwards.err());
+  }
+
+  @Test
   void ctrlCStopsTheRunAndTheBrokerCleanly() throws Exception {
     Path dir = tmp.resolve("signalled");
     ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -65,8 +65,9 @@ import org.slf4j.LoggerFactory;
  * bound. While all path threads are busy the assigned partitions are paused, not left unpolled.
  *
  * <p><b>Offsets</b> are committed per partition up to the first record whose work is not done
- * ({@link OffsetTracker}); after a crash the records from there are redone, which is harmless:
- * index records are content-addressed and idempotent, and known chunks are skipped.
+ * ({@link OffsetTracker}), with the records finished above it named in the offset's metadata, so
+ * that after a crash or a rebalance only the unfinished ones are redone. Redoing is harmless
+ * anyway: index records are content-addressed and idempotent, and known chunks are skipped.
  *
  * <p><b>Rebalances.</b> Before partitions are revoked the finished work is committed; the work in
  * flight for them is abandoned (never committed) and redone by the new owner. A transaction that
@@ -256,8 +257,12 @@ public final class IngestWorker implements Closeable {
           continue;
         }
         for (ConsumerRecord<byte[], byte[]> r : records) {
+          if (!offsets.consumed(new TopicPartition(r.topic(), r.partition()), r.offset())) {
+            log.debug("ingest worker {}: {}-{}@{} was finished before a restart; skipped", workerId, r.topic(),
+                r.partition(), r.offset());
+            continue;
+          }
           PathJob job = new PathJob(r, pipeline);
-          offsets.consumed(job.partition, job.offset);
           jobs.add(job);
           waiting.add(job);
         }
@@ -392,6 +397,7 @@ public final class IngestWorker implements Closeable {
     List<TopicPartition> fromStart = new ArrayList<>();
     for (TopicPartition tp : assigned) {
       OffsetAndMetadata o = committed.get(tp);
+      offsets.restore(tp, o);
       if (o != null) {
         consumer.seek(tp, o.offset());
       } else {
@@ -473,7 +479,11 @@ public final class IngestWorker implements Closeable {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
       assignment = Set.copyOf(consumer.assignment());
-      if (!assigned.isEmpty()) log.info("ingest worker {}: assigned {}", workerId, assigned);
+      if (assigned.isEmpty() || killed) return;
+      log.info("ingest worker {}: assigned {}", workerId, assigned);
+      // The records a previous owner finished above its committed offset are not fetched again.
+      Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(Set.copyOf(assigned));
+      for (TopicPartition tp : assigned) offsets.restore(tp, committed.get(tp));
     }
   }
 

@@ -112,4 +112,47 @@ class IngestWorkerCrashTest extends NixCacheWorkerTest {
       assertCompletedOnce(kit, p, store);
     }
   }
+
+  /**
+   * Small paths behind a large NAR in one partition finish and commit first, while the offset
+   * stays at the large one; after a kill, the next owner redoes the large path only.
+   */
+  @Test
+  void pathsFinishedBehindASlowNarAreNotFetchedAgainAfterACrash() throws Exception {
+    String large = cache.build("skip-large", "/usr/bin/head -c 3000000 /dev/urandom > $out; echo " + NONCE + " >> $out",
+        List.of());
+    cache.copy(large, "none");
+    List<String> small = List.of(path("skip-small-1"), path("skip-small-2"), path("skip-small-3"));
+    String largeNar = cache.narFile(large).getFileName().toString();
+    cache.faults().stallAfter(largeNar, 500_000, 1);
+    try (WorkerKit kit = new WorkerKit(broker, 1);
+        ChunkStore store = ChunkStore.localDirectory(work.resolve("chunks-skip"))) {
+      RecordingListener first = new RecordingListener();
+      // A long idle timeout: the stalled NAR stays in flight until the kill.
+      IngestWorker dying = kit.worker(store).trustedKeys(TrustedKeys.parse(cache.publicKey())).workerId("skip")
+          .upstreamTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMinutes(5)).listener(first).build();
+      dying.start();
+      kit.enqueue(WorkerKit.request(large, cache.url().toString(), false));
+      await("the large NAR stalled", Duration.ofSeconds(30), () -> cache.requestCount(largeNar) == 1);
+      for (String p : small) kit.enqueue(WorkerKit.request(p, cache.url().toString(), false));
+      await("the small paths committed", Duration.ofSeconds(60),
+          () -> small.stream().allMatch(p -> kit.pathInfoRecords(StorePath.parseAbsolute(p)) == 1));
+      dying.kill();
+      java.util.Map<String, Integer> fetched = new java.util.HashMap<>();
+      for (String p : small) fetched.put(p, cache.requestCount(cache.narFile(p).getFileName().toString()));
+
+      RecordingListener second = new RecordingListener();
+      StorePath largePath = StorePath.parseAbsolute(large);
+      kit.runUntil(worker(kit, store, "skip", second), "the large path indexed after restart",
+          Duration.ofSeconds(60), () -> second.count(second.indexed, largePath) == 1);
+      assertEquals(2, cache.requestCount(largeNar), "the large NAR is fetched again");
+      for (String p : small) {
+        assertEquals(fetched.get(p), cache.requestCount(cache.narFile(p).getFileName().toString()),
+            p + " was finished before the crash and must not be fetched again");
+        assertEquals(0, second.count(second.indexed, StorePath.parseAbsolute(p)));
+        assertCompletedOnce(kit, p, store);
+      }
+      assertCompletedOnce(kit, large, store);
+    }
+  }
 }

@@ -268,6 +268,21 @@ public final class Indexer implements Closeable {
     return query(view -> view.routeState(path));
   }
 
+  /** The Streams application id: the consumer group, and the prefix of the indexer's own topics. */
+  public String applicationId() {
+    return applicationId;
+  }
+
+  /**
+   * The client ids of this instance's consumers in the application's group, to tell its own
+   * members from those of other instances.
+   */
+  public Set<String> consumerClientIds() {
+    Set<String> ids = new TreeSet<>();
+    started().metadataForLocalThreads().forEach(t -> ids.add(t.consumerClientId()));
+    return ids;
+  }
+
   /** Changelog records restored into the stores since start: 0 when the state on disk was current. */
   long recordsRestored() {
     return recordsRestored.get();

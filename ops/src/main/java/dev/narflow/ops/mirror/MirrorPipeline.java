@@ -70,8 +70,25 @@ public final class MirrorPipeline implements MirrorRun {
    * included, so a short timeout would download a long backlog twice.
    */
   private static final Duration IN_FLIGHT_TIMEOUT = Duration.ofHours(2);
+  /**
+   * How long another instance of the indexer may be in the group before the run gives up: past
+   * the session timeout, so that a killed run's members have expired.
+   */
+  static final Duration ALONE_WAIT = SESSION_TIMEOUT.plusSeconds(10);
+  private static final Duration GROUP_CHECK = Duration.ofSeconds(5);
   /** How long a path re-requested for a retry may take to leave the failed state it had. */
   private static final Duration RETRY_NOTICE = Duration.ofSeconds(60);
+
+  private final Duration aloneWait;
+
+  public MirrorPipeline() {
+    this(ALONE_WAIT);
+  }
+
+  /** With a shorter wait for another indexer instance to leave (tests). */
+  MirrorPipeline(Duration aloneWait) {
+    this.aloneWait = aloneWait;
+  }
 
   @Override
   public int run(MirrorOptions options, MirrorEnvironment env) throws Exception {
@@ -88,6 +105,9 @@ public final class MirrorPipeline implements MirrorRun {
             .groupId(options.topicPrefix() + "narflow-workers")
             .listener(counters).build();
         KafkaProducer<StorePathKey, FetchRequest> requests = requestProducer(env, options)) {
+      try (SoleIndexer sole = new SoleIndexer(env.kafkaConfig(), indexer.applicationId())) {
+        sole.awaitEmpty(aloneWait, progress);
+      }
       indexer.start();
       if (!indexer.awaitRunning(START_TIMEOUT)) {
         throw new IllegalStateException("the indexer did not start within " + START_TIMEOUT.toSeconds() + " s");
@@ -109,7 +129,9 @@ public final class MirrorPipeline implements MirrorRun {
         requests.send(new ProducerRecord<>(topic.name(), StorePathKey.of(path), request(path, options)));
       }
       requests.flush();
-      return follow(indexer, worker, roots, retried, counters, env, options);
+      try (SoleIndexer sole = new SoleIndexer(env.kafkaConfig(), indexer.applicationId())) {
+        return follow(indexer, worker, sole, roots, retried, counters, env, options);
+      }
     }
   }
 
@@ -118,16 +140,30 @@ public final class MirrorPipeline implements MirrorRun {
    * nothing of the closures in flight, no retry of this run still to be picked up by the router,
    * and no change for {@link #SETTLED} (completion notices still in transit).
    */
-  private int follow(Indexer indexer, IngestWorker worker, List<StorePathKey> roots, Set<StorePathKey> retried,
-      Counters counters, MirrorEnvironment env, MirrorOptions options) throws InterruptedException {
+  private int follow(Indexer indexer, IngestWorker worker, SoleIndexer sole, List<StorePathKey> roots,
+      Set<StorePathKey> retried, Counters counters, MirrorEnvironment env, MirrorOptions options)
+      throws InterruptedException, ConfigurationException {
     MirrorProgress progress = env.progress();
     MirrorStatus last = null;
     long start = System.nanoTime();
     long settledSince = start;
+    long nextGroupCheck = start;
+    long othersSince = -1;
     while (true) {
       worker.failure().ifPresent(e -> {
         throw new IllegalStateException("ingest worker stopped: " + e.getMessage(), e);
       });
+      if (System.nanoTime() - nextGroupCheck > 0) {
+        nextGroupCheck = System.nanoTime() + GROUP_CHECK.toNanos();
+        Set<String> others = sole.others(indexer.consumerClientIds());
+        if (others.isEmpty()) {
+          othersSince = -1;
+        } else if (othersSince < 0) {
+          othersSince = System.nanoTime();
+        } else if (System.nanoTime() - othersSince > aloneWait.toNanos()) {
+          throw sole.another(others);
+        }
+      }
       MirrorStatus status = indexer.status(roots, options.closure());
       progress.update(counters.snapshot(status));
       // A retried path has been picked up once it is no longer listed as failed.

@@ -11,11 +11,13 @@ import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.chunker.testing.S3ProxyServer;
 import dev.narflow.ingest.testing.CommittedIndex;
 import dev.narflow.ingest.testing.NixCacheFixture;
+import dev.narflow.indexer.Indexer;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.embedded.EmbeddedKafka;
 import dev.narflow.ops.mirror.MirrorCommandTest.Run;
 import dev.narflow.topics.kafka.IndexKey;
 import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.kafka.TopicLayout;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.testing.RealNix;
@@ -24,6 +26,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -106,6 +109,33 @@ class MirrorEndToEndTest {
     assertEquals(narinfos, cache.requestCount(".narinfo"), "a second run fetched narinfos");
     assertEquals(nars, cache.totalRequests() - cache.requestCount(".narinfo") - cache.requestCount("nix-cache-info"),
         "a second run fetched NARs");
+  }
+
+  /**
+   * A mirror's status reads its indexer's local stores, so another instance of that indexer on
+   * the same cluster (here a running one, as a second mirror or a narflow indexer would be) must
+   * stop it with one clear line rather than leave it waiting forever.
+   */
+  @Test
+  void refusesToRunBesideAnotherInstanceOfItsIndexer(@TempDir Path tmp) throws Exception {
+    try (EmbeddedKafka broker = EmbeddedKafka.start(tmp.resolve("cluster"))) {
+      try (Admin admin = Admin.create(broker.clientConfig())) {
+        NarflowTopics.createAll(admin, TopicLayout.defaults(), "");
+      }
+      try (Indexer other = Indexer.builder().kafka(broker.clientConfig()).stateDir(tmp.resolve("other-state")).build()) {
+        other.start();
+        assertTrue(other.awaitRunning(java.time.Duration.ofSeconds(60)));
+        Run run = MirrorCommandTest.execute(Map.of(), new MirrorPipeline(java.time.Duration.ofSeconds(2)),
+            "--data", tmp.resolve("mirror").toString(), "--bootstrap-servers", broker.bootstrapServers(),
+            "--upstream", cache.url().toString(), "--trusted-public-key", cache.publicKey(), "--progress", "log", d);
+        assertEquals(2, run.exit(), run.err());
+        String last = run.errLines().get(run.errLines().size() - 1);
+        assertTrue(last.startsWith("narflow mirror: another narflow indexer runs with application id "
+            + other.applicationId() + " on this Kafka ("), last);
+        assertTrue(last.endsWith("narflow mirror must be its only instance; stop it, or give this mirror its own"
+            + " --topic-prefix"), last);
+      }
+    }
   }
 
   @Test

@@ -32,6 +32,16 @@ final class ByteBudget {
     }
   }
 
+  /**
+   * Takes {@code bytes} at once, even past the limit: for what a finished path holds until its
+   * transaction commits (its index records), taken by the poll thread, which must never wait.
+   * NARs that start later wait until the commit gives it back.
+   */
+  synchronized void charge(long bytes) {
+    if (bytes < 0) throw new IllegalArgumentException("negative size " + bytes);
+    used += bytes;
+  }
+
   synchronized void release(long bytes) {
     used -= bytes;
     if (used < 0) throw new IllegalStateException("byte budget released more than it gave: " + used);

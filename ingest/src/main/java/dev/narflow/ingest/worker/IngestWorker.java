@@ -97,6 +97,8 @@ public final class IngestWorker implements Closeable {
   private UpstreamClients upstreams;
   private ExecutorService pathThreads;
   private PathJob.Pipeline pipeline;
+  /** NAR bytes being imported, and the index records of finished paths until they commit. */
+  private ByteBudget budget;
   private Thread pollThread;
 
   // Owned by the poll thread.
@@ -115,7 +117,12 @@ public final class IngestWorker implements Closeable {
   /** The partitions assigned now, for tests and logs. */
   private volatile Set<TopicPartition> assignment = Set.of();
 
-  private record Completion(PathJob job, Outcome outcome) {}
+  /** A finished path waiting for its transaction; its records are charged to the byte budget until then. */
+  private record Completion(PathJob job, Outcome outcome, long heldBytes) {
+    Completion(PathJob job, Outcome outcome) {
+      this(job, outcome, outcome == null ? 0 : outcome.recordBytes());
+    }
+  }
 
   private IngestWorker(Builder b) {
     this.settings = b;
@@ -160,8 +167,8 @@ public final class IngestWorker implements Closeable {
               t.setDaemon(true);
               return t;
             });
-        pipeline = new PathJob.Pipeline(upstreams, importer, settings.chunkStore,
-            new ByteBudget(settings.maxInFlightBytes),
+        budget = new ByteBudget(settings.maxInFlightBytes);
+        pipeline = new PathJob.Pipeline(upstreams, importer, settings.chunkStore, budget,
             new ReferenceRequests(referenceProducer, NarflowTopics.REQUESTS.withPrefix(settings.topicPrefix)),
             listener, settings.maxAttempts, settings.initialBackoff, settings.maxBackoff,
             settings.referenceAckTimeout, NarflowTopics.INDEX.withPrefix(settings.topicPrefix),
@@ -325,6 +332,9 @@ public final class IngestWorker implements Closeable {
       if (c.outcome() == null || !jobs.remove(c.job())) continue;
       offsets.finished(c.job().partition, c.job().offset);
       if (batch.isEmpty()) batchStartedNanos = System.nanoTime();
+      // Directories of huge trees are large: held until the commit, they count against the
+      // budget, so a stalled commit stops new imports instead of piling up records.
+      budget.charge(c.heldBytes());
       batch.add(c);
     }
   }
@@ -372,7 +382,7 @@ public final class IngestWorker implements Closeable {
     offsets.committed(commitOffsets);
     transactions.incrementAndGet();
     List<Completion> committed = new ArrayList<>(batch);
-    batch.clear();
+    clearBatch(null);
     for (Completion c : committed) report(c.outcome());
   }
 
@@ -417,12 +427,28 @@ public final class IngestWorker implements Closeable {
       }
     }
     waiting.removeIf(job -> partitions == null || partitions.contains(job.partition));
-    batch.removeIf(c -> partitions == null || partitions.contains(c.job().partition));
+    clearBatch(partitions);
     if (partitions == null) {
       offsets.clear();
     } else {
       offsets.forget(partitions);
     }
+  }
+
+  /** Drops the batch's completions of {@code partitions} (all when null), giving back what they held. */
+  private void clearBatch(Collection<TopicPartition> partitions) {
+    for (Iterator<Completion> it = batch.iterator(); it.hasNext(); ) {
+      Completion c = it.next();
+      if (partitions == null || partitions.contains(c.job().partition)) {
+        budget.release(c.heldBytes());
+        it.remove();
+      }
+    }
+  }
+
+  /** Bytes of the budget taken now (tests: 0 once everything has committed). */
+  long budgetUsed() {
+    return budget == null ? 0 : budget.used();
   }
 
   private void dropWaiting() {

@@ -11,6 +11,15 @@ sealed interface Outcome {
   /** The records to produce in the record's transaction (none: only its offset). */
   List<ProducerRecord<byte[], byte[]>> records();
 
+  /** What the records hold in memory, roughly: their keys and values. */
+  default long recordBytes() {
+    long n = 0;
+    for (ProducerRecord<byte[], byte[]> r : records()) {
+      n += (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+    }
+    return n;
+  }
+
   /** Imported: every Directory and Blob record, then the PathInfo last. */
   record Indexed(StorePath path, List<ProducerRecord<byte[], byte[]>> records, ImportStats stats,
       long narSize, long fileSize) implements Outcome {

@@ -54,4 +54,18 @@ class ByteBudgetTest {
     small.get(10, TimeUnit.SECONDS);
     assertEquals(90, b.used());
   }
+
+  @Test
+  void whatFinishedPathsHoldIsChargedWithoutWaitingAndHoldsBackNewNars() throws Exception {
+    ByteBudget b = new ByteBudget(100);
+    b.acquire(90);
+    b.charge(50); // the poll thread never waits, even past the limit
+    assertEquals(140, b.used());
+    b.release(90);
+    CompletableFuture<Void> next = acquireAsync(b, 60);
+    awaitWaiting(b, 1, next);
+    b.release(50); // the commit
+    next.get(10, TimeUnit.SECONDS);
+    assertEquals(60, b.used());
+  }
 }

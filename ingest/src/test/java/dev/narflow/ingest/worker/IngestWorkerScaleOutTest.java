@@ -149,6 +149,8 @@ class IngestWorkerScaleOutTest extends NixCacheWorkerTest {
         await("every path indexed", Duration.ofSeconds(40), () -> allIndexed(paths, l1, l2));
         assertNothingPartial(kit);
         w2AssignmentAtEnd[0] = w2.assignment();
+        // What the finished paths held until their commit (abandoned ones included) is given back.
+        await("the byte budgets given back", Duration.ofSeconds(20), () -> w1.budgetUsed() == 0 && w2.budgetUsed() == 0);
       } finally {
         hold.countDown();
         w1.close();

@@ -1,6 +1,7 @@
 package dev.narflow.ops;
 
 import dev.narflow.ops.inspect.InspectCommand;
+import dev.narflow.ops.keygen.KeygenCommand;
 import dev.narflow.ops.mirror.MirrorCommand;
 import dev.narflow.ops.mirror.MirrorPipeline;
 import dev.narflow.ops.mirror.MirrorRun;
@@ -18,7 +19,7 @@ import picocli.CommandLine.IParameterExceptionHandler;
     mixinStandardHelpOptions = true,
     version = "narflow " + Narflow.VERSION,
     description = "Mirror Nix binary caches into a chunk-deduplicated store, and serve them back.",
-    subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {InspectCommand.class, KeygenCommand.class, CommandLine.HelpCommand.class})
 public final class Narflow implements Runnable {
   /** This narflow's version, as recorded in the data directories it makes. */
   public static final String VERSION = "0.1.0";

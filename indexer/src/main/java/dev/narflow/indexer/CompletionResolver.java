@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.apache.kafka.common.serialization.BytesSerializer;
+import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.store.v1.PathInfo;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -29,11 +31,14 @@ final class CompletionResolver {
   static final String NODE_PROGRESS = "node-progress";
   static final String PENDING_DEPENDENCIES = "pending-dependencies";
   static final String WAITERS = "waiters";
+  static final String TO_CLOSURE_COMPLETE = "to-closure-complete";
   private static final byte[] PRESENT = new byte[0];
   private static final BytesSerializer PREFIX = new BytesSerializer();
 
   private final ProcessorContext<Object, Object> context;
   private final String sink;
+  /** The indexed PathInfos, passed on once their closure completes. */
+  private final KeyValueStore<StorePathKey, PathInfo> pathInfos;
   /** Node id → dependencies not yet complete; 0 means complete. Absent: not arrived yet. */
   private final KeyValueStore<Bytes, Integer> progress;
   /** waiter ++ dependency, for every dependency not yet complete. */
@@ -47,6 +52,7 @@ final class CompletionResolver {
     this.progress = context.getStateStore(NODE_PROGRESS);
     this.pending = context.getStateStore(PENDING_DEPENDENCIES);
     this.waiters = context.getStateStore(WAITERS);
+    this.pathInfos = context.getStateStore(IndexReader.PATH_INFOS);
   }
 
   /** Node {@code node}'s own record was seen; it depends on {@code dependencies}. */
@@ -93,6 +99,12 @@ final class CompletionResolver {
       }
     }
     told.forEach(waiters::delete);
+    if (CompletionNode.isClosure(node)) {
+      // Servable from now on: the exporters' view of what they may answer for.
+      StorePathKey path = CompletionNode.path(node);
+      PathInfo info = pathInfos.get(path);
+      if (info != null) context.forward(new Record<>(path, info, timestamp), TO_CLOSURE_COMPLETE);
+    }
   }
 
   private void send(Bytes to, Notification notification, long timestamp) {

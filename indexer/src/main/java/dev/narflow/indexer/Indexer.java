@@ -89,7 +89,7 @@ public final class Indexer implements Closeable {
     this.kafka = Map.copyOf(b.kafka);
     this.topicPrefix = b.topicPrefix;
     // Two narflow deployments on one cluster differ by topic prefix; their groups must differ too.
-    this.applicationId = b.applicationId != null ? b.applicationId : b.topicPrefix + "narflow-indexer";
+    this.applicationId = b.applicationId != null ? b.applicationId : defaultApplicationId(b.topicPrefix);
     this.stateDir = b.stateDir;
     this.inFlightTimeout = b.inFlightTimeout;
   }
@@ -130,7 +130,7 @@ public final class Indexer implements Closeable {
     t.addProcessor("read-index", IndexReader::new, "index");
     t.addProcessor("resolve-completion", IndexReader.Notifications::new, "completion");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IndexReader.PATH_INFOS),
-        keys, NarflowSerdes.pathInfo()), "read-index");
+        keys, NarflowSerdes.pathInfo()), "read-index", "resolve-completion");
     for (String store : List.of(CompletionResolver.PENDING_DEPENDENCIES, CompletionResolver.WAITERS)) {
       t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store), Serdes.Bytes(), Serdes.ByteArray()),
           "read-index", "resolve-completion");
@@ -139,6 +139,9 @@ public final class Indexer implements Closeable {
         Serdes.Bytes(), Serdes.Integer()), "read-index", "resolve-completion");
     t.addSink(IndexReader.TO_INDEXED_PATHS, indexedPathsTopic(), keys.serializer(), NarflowSerdes.pathInfo().serializer(),
         "read-index");
+    // Every closure-complete path once, for the exporters (a compacted topic they replay).
+    t.addSink(CompletionResolver.TO_CLOSURE_COMPLETE, closureCompleteTopic(), keys.serializer(),
+        NarflowSerdes.pathInfo().serializer(), "read-index", "resolve-completion");
     t.addSink(IndexReader.TO_COMPLETION, completionTopic(), Serdes.Bytes().serializer(), Notification.SERDE.serializer(),
         // A node lives in the partition of the index record it is about.
         (topic, node, notification, partitions) ->
@@ -155,6 +158,25 @@ public final class Indexer implements Closeable {
   /** Notifications between completion nodes, keyed by the node addressed. */
   String completionTopic() {
     return applicationId + ".completion";
+  }
+
+  /**
+   * The PathInfo of every closure-complete path, keyed by store path: compacted, read by the
+   * exporters, who serve exactly what it holds. Derived from the index alone; a rebuild writes it
+   * again (the same records).
+   */
+  public String closureCompleteTopic() {
+    return closureCompleteTopic(applicationId);
+  }
+
+  /** {@link #closureCompleteTopic()} of the indexer with this application id. */
+  public static String closureCompleteTopic(String applicationId) {
+    return applicationId + ".closure-complete";
+  }
+
+  /** The default application id for a topic prefix ({@code <prefix>narflow-indexer}). */
+  public static String defaultApplicationId(String topicPrefix) {
+    return topicPrefix + "narflow-indexer";
   }
 
   /**
@@ -355,7 +377,18 @@ public final class Indexer implements Closeable {
           }
         }
       }
-      awaitVisible(admin, List.of(indexedPathsTopic(), completionTopic()));
+      // Kept forever, compacted: one record per path, as long as the mirror holds it.
+      Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+          TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(NarflowTopics.INDEX_MAX_RECORD_BYTES));
+      try {
+        admin.createTopics(List.of(new NewTopic(closureCompleteTopic(), partitions, replicas).configs(compacted))).all().get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new IllegalStateException("creating topic " + closureCompleteTopic() + " failed: "
+              + e.getCause().getMessage(), e.getCause());
+        }
+      }
+      awaitVisible(admin, List.of(indexedPathsTopic(), completionTopic(), closureCompleteTopic()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating the indexer's topics", e);

@@ -60,6 +60,9 @@ class CompletenessTest extends BrokerTest {
     assertEquals(new MirrorStatus(3, 3, 3, 30_250_000, List.of(), Map.of(), true), status);
     assertEquals(PathState.CLOSURE_COMPLETE, indexer.pathStatus(key(hello)).state());
     assertEquals(List.of(key(glibc), key(hello)), indexer.pathStatus(key(hello)).references());
+    // The stores show completion at once, the topic once the transaction commits.
+    assertEquals(Map.of(key(glibc), 1, key(hello), 1, key(app), 1), IndexerHarness.awaitValue("all servable",
+        () -> harness.closureComplete(indexer), m -> m.size() == 3), "every closure-complete path passed on once");
   }
 
   @Test
@@ -116,10 +119,15 @@ class CompletenessTest extends BrokerTest {
     assertEquals(PathState.KNOWN, indexer.pathStatus(key(openssl)).state());
     assertEquals(PathState.TREE_COMPLETE, indexer.pathStatus(key(app)).state());
     assertEquals(Set.of(key(openssl)), indexer.pathStatus(key(app)).waitsOn());
+    assertEquals(Map.of(key(glibc), 1, key(hello), 1), IndexerHarness.awaitValue("hello servable",
+        () -> harness.closureComplete(indexer), m -> m.size() >= 2), "app is not servable while it waits");
 
     Directory opensslRoot = dir(Map.of("libssl.so.3", "ELF ssl"), Map.of());
     harness.index(TestTrees.Entry.of(opensslRoot), TestTrees.Entry.of(pathInfo(openssl, opensslRoot, 7_000, List.of()), openssl));
     assertEquals(new MirrorStatus(4, 4, 4, 30_257_000, List.of(), Map.of(), true), awaitComplete(indexer, app));
+    Map<StorePathKey, Integer> servable = IndexerHarness.awaitValue("app servable", () -> harness.closureComplete(indexer),
+        m -> m.containsKey(key(app)));
+    assertEquals(Map.of(key(glibc), 1, key(hello), 1, key(openssl), 1, key(app), 1), servable);
   }
 
   @Test

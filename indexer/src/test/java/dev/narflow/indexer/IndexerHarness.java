@@ -140,6 +140,37 @@ final class IndexerHarness implements AutoCloseable {
     return work().stream().filter(r -> r.key().equals(StorePathKey.of(path))).count();
   }
 
+  /** The keys of {@code indexer}'s closure-complete topic, committed records only, with how often each came. */
+  Map<StorePathKey, Integer> closureComplete(Indexer indexer) {
+    Map<String, Object> c = kafka.clientConfig();
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put("key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
+    c.put("value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
+    Map<StorePathKey, Integer> seen = new HashMap<>();
+    try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(c)) {
+      List<org.apache.kafka.common.TopicPartition> partitions = reader.partitionsFor(indexer.closureCompleteTopic()).stream()
+          .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition())).toList();
+      reader.assign(partitions);
+      reader.seekToBeginning(partitions);
+      Map<org.apache.kafka.common.TopicPartition, Long> end = reader.endOffsets(partitions);
+      while (partitions.stream().anyMatch(tp -> reader.position(tp) < end.get(tp))) {
+        for (var r : reader.poll(Duration.ofMillis(200))) {
+          try {
+            dev.narflow.topics.store.v1.PathInfo info = dev.narflow.topics.store.v1.PathInfo.parseFrom(r.value());
+            StorePathKey key = StorePathKey.of(r.key());
+            if (!info.getNode().hasDirectory() && !info.getNode().hasFile() && !info.getNode().hasSymlink()) {
+              throw new AssertionError("a PathInfo without a root node for " + key);
+            }
+            seen.merge(key, 1, Integer::sum);
+          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
+          }
+        }
+      }
+    }
+    return seen;
+  }
+
   /** Polls {@code condition} until true or 30 s have passed. */
   static void await(String what, BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

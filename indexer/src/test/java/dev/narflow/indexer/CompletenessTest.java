@@ -1,10 +1,10 @@
 package dev.narflow.indexer;
 
 import static dev.narflow.indexer.IndexerHarness.awaitValue;
-import static dev.narflow.indexer.TestTrees.dir;
-import static dev.narflow.indexer.TestTrees.key;
-import static dev.narflow.indexer.TestTrees.path;
-import static dev.narflow.indexer.TestTrees.pathInfo;
+import static dev.narflow.topics.testing.TestTrees.dir;
+import static dev.narflow.topics.testing.TestTrees.key;
+import static dev.narflow.topics.testing.TestTrees.path;
+import static dev.narflow.topics.testing.TestTrees.pathInfo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +13,7 @@ import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
+import dev.narflow.topics.testing.TestTrees;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

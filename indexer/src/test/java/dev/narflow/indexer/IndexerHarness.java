@@ -6,6 +6,7 @@ import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.kafka.TopicLayout;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.testing.KafkaTestBroker;
+import dev.narflow.topics.testing.TestTrees;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
 import java.nio.file.Path;

@@ -3,14 +3,15 @@ package dev.narflow.indexer;
 import static dev.narflow.indexer.CompletenessTest.app;
 import static dev.narflow.indexer.CompletenessTest.awaitComplete;
 import static dev.narflow.indexer.IndexerHarness.await;
-import static dev.narflow.indexer.TestTrees.key;
-import static dev.narflow.indexer.TestTrees.path;
+import static dev.narflow.topics.testing.TestTrees.key;
+import static dev.narflow.topics.testing.TestTrees.path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.StorePath;
+import dev.narflow.topics.testing.TestTrees;
 import dev.narflow.topics.v1.FetchFailure;
 import java.nio.file.Path;
 import java.time.Duration;

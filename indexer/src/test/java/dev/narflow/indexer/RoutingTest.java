@@ -1,9 +1,9 @@
 package dev.narflow.indexer;
 
 import static dev.narflow.indexer.IndexerHarness.await;
-import static dev.narflow.indexer.TestTrees.dir;
-import static dev.narflow.indexer.TestTrees.key;
-import static dev.narflow.indexer.TestTrees.path;
+import static dev.narflow.topics.testing.TestTrees.dir;
+import static dev.narflow.topics.testing.TestTrees.key;
+import static dev.narflow.topics.testing.TestTrees.path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +11,7 @@ import dev.narflow.indexer.v1.Route;
 import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.StorePath;
+import dev.narflow.topics.testing.TestTrees;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.narflow.indexer;
+package dev.narflow.topics.testing;
 
 import com.google.protobuf.ByteString;
 import dev.narflow.topics.castore.B3Digest;
@@ -21,11 +21,11 @@ import java.util.Map;
 import org.bouncycastle.crypto.digests.Blake3Digest;
 
 /** Small real-looking index data: store paths whose trees share subdirectories. */
-final class TestTrees {
+public final class TestTrees {
   private TestTrees() {}
 
   /** A store path named {@code name}, its digest derived from the name (stable across runs). */
-  static StorePath path(String name) {
+  public static StorePath path(String name) {
     try {
       byte[] sha1 = MessageDigest.getInstance("SHA-1").digest(name.getBytes(StandardCharsets.UTF_8));
       return StorePath.of(sha1, name);
@@ -34,12 +34,12 @@ final class TestTrees {
     }
   }
 
-  static StorePathKey key(StorePath path) {
+  public static StorePathKey key(StorePath path) {
     return StorePathKey.of(path);
   }
 
   /** The BLAKE3 digest of {@code contents}, as a file node would carry it. */
-  static B3Digest blob(String contents) {
+  public static B3Digest blob(String contents) {
     byte[] bytes = contents.getBytes(StandardCharsets.UTF_8);
     Blake3Digest b = new Blake3Digest();
     b.update(bytes, 0, bytes.length);
@@ -48,7 +48,7 @@ final class TestTrees {
     return B3Digest.wrap(out);
   }
 
-  static Directory dir(Map<String, String> files, Map<String, Directory> subdirs) {
+  public static Directory dir(Map<String, String> files, Map<String, Directory> subdirs) {
     DirectoryBuilder b = new DirectoryBuilder();
     files.forEach((name, contents) -> b.addFile(utf8(name), blob(contents), contents.length(), name.startsWith("bin")));
     subdirs.forEach((name, child) -> b.addDirectory(utf8(name), child));
@@ -56,7 +56,7 @@ final class TestTrees {
   }
 
   /** A PathInfo whose root is {@code root}, referring to {@code references}. */
-  static PathInfo pathInfo(StorePath path, Directory root, long narSize, List<StorePath> references) {
+  public static PathInfo pathInfo(StorePath path, Directory root, long narSize, List<StorePath> references) {
     Node node = Node.newBuilder().setDirectory(Directories.directoryNode(utf8(path.baseName()), root)).build();
     PathInfo.Builder info = PathInfo.newBuilder().setNode(node);
     NARInfo.Builder nar = NARInfo.newBuilder().setNarSize(narSize)
@@ -69,17 +69,17 @@ final class TestTrees {
   }
 
   /** One index record, ready to produce. */
-  record Entry(IndexKey key, IndexRecord value) {
-    static Entry of(Directory d) {
+  public record Entry(IndexKey key, IndexRecord value) {
+    public static Entry of(Directory d) {
       return new Entry(IndexRecords.keyOf(d), IndexRecords.of(d));
     }
 
-    static Entry of(PathInfo info, StorePath path) {
+    public static Entry of(PathInfo info, StorePath path) {
       return new Entry(IndexKey.pathInfo(path), IndexRecords.of(info));
     }
   }
 
-  static ByteString utf8(String s) {
+  public static ByteString utf8(String s) {
     return ByteString.copyFromUtf8(s);
   }
 }

@@ -5,6 +5,7 @@ import dev.narflow.ops.keygen.KeygenCommand;
 import dev.narflow.ops.mirror.MirrorCommand;
 import dev.narflow.ops.mirror.MirrorPipeline;
 import dev.narflow.ops.mirror.MirrorRun;
+import dev.narflow.ops.serve.ServeCommand;
 import java.io.FileNotFoundException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -45,6 +46,7 @@ public final class Narflow implements Runnable {
   public static CommandLine commandLine(Map<String, String> environment, MirrorRun mirrorRun) {
     CommandLine cli = new CommandLine(new Narflow());
     cli.addSubcommand("mirror", MirrorCommand.commandLine(environment, mirrorRun));
+    cli.addSubcommand("serve", new CommandLine(new ServeCommand(environment)));
     OptionDefaults.install(cli, environment);
     // An operator gets one clear line per problem, never a stack trace; bad configuration is a usage error.
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -2,17 +2,14 @@ package dev.narflow.ops.mirror;
 
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ConfigurationException;
+import dev.narflow.ops.KafkaSetup;
 import dev.narflow.ops.ConfigOption;
 import dev.narflow.ops.OptionDefaults;
 import dev.narflow.ops.StopSignal;
 import dev.narflow.ops.StorePathFile;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.ops.embedded.DataDirException;
-import dev.narflow.ops.embedded.DirectoryInUseException;
 import dev.narflow.ops.embedded.EmbeddedKafka;
-import dev.narflow.topics.kafka.NarflowTopic;
-import dev.narflow.topics.kafka.NarflowTopics;
-import dev.narflow.topics.kafka.TopicLayout;
 import dev.narflow.topics.nix.NixFormatException;
 import dev.narflow.topics.nix.NixPublicKey;
 import dev.narflow.topics.nix.StorePath;
@@ -24,7 +21,6 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -34,12 +30,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.CommonClientConfigs;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.InvalidTopicException;
-import org.apache.kafka.common.internals.Topic;
-import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -184,7 +174,7 @@ public final class MirrorCommand implements Callable<Integer> {
       throw new ConfigurationException(e.getMessage(), e);
     }
     // The signal outermost, so that on Ctrl-C the JVM waits until the broker below has closed too.
-    try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = lock(dataDir)) {
+    try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = KafkaSetup.lock(dataDir)) {
       return run(options, dataDir, stop, out, err);
     }
   }
@@ -195,7 +185,7 @@ public final class MirrorCommand implements Callable<Integer> {
     try (MirrorProgress progress = new MirrorProgress(out, err, options.terminal())) {
       Map<String, Object> kafka;
       if (options.embeddedKafka()) {
-        embedded = startEmbedded(dataDir);
+        embedded = KafkaSetup.startEmbedded(dataDir);
         progress.note(String.format(Locale.ROOT, "embedded Kafka %s in %.1f s (%s)",
             embedded.formatted() ? "formatted and started" : "started",
             embedded.startupTime().toMillis() / 1000.0, dataDir.kafka()));
@@ -203,7 +193,7 @@ public final class MirrorCommand implements Callable<Integer> {
       } else {
         kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers().get());
       }
-      createTopics(kafka, options, adminTimeout);
+      KafkaSetup.createTopics(kafka, options.topicPrefix(), adminTimeout);
       ChunkStoreLocation chunks = options.chunkStore().orElseGet(() -> new ChunkStoreLocation.Local(dataDir.chunks()));
       return mirrorRun.run(options,
           new MirrorEnvironment(dataDir, kafka, Optional.ofNullable(embedded), chunks, progress, stop, out, err));
@@ -216,41 +206,6 @@ public final class MirrorCommand implements Callable<Integer> {
           err.flush();
         }
       }
-    }
-  }
-
-  /** With an external Kafka as well: two mirrors on one DIR would share its state and worker id. */
-  private static DataDir.Lock lock(DataDir dataDir) throws ConfigurationException {
-    try {
-      return dataDir.lock();
-    } catch (DirectoryInUseException e) {
-      throw new ConfigurationException(dataDir.root() + " is in use by another narflow process", e);
-    } catch (IOException e) {
-      throw new ConfigurationException("cannot lock " + dataDir.root() + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static EmbeddedKafka startEmbedded(DataDir dataDir) throws ConfigurationException {
-    try {
-      return EmbeddedKafka.start(dataDir.kafka());
-    } catch (DirectoryInUseException e) {
-      throw new ConfigurationException(dataDir.root() + " is in use by another narflow process", e);
-    } catch (IOException e) {
-      throw new ConfigurationException(e.getMessage(), e);
-    }
-  }
-
-  /** Idempotent; also the first contact with an external cluster, so an unreachable one shows here. */
-  private static void createTopics(Map<String, Object> kafka, MirrorOptions options, Duration timeout)
-      throws ConfigurationException {
-    Map<String, Object> config = new HashMap<>(kafka);
-    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2);
-    try (Admin admin = Admin.create(config)) {
-      NarflowTopics.createAll(admin, TopicLayout.defaults(), options.topicPrefix());
-    } catch (KafkaException | IllegalStateException e) {
-      throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
-          + ": " + e.getMessage(), e);
     }
   }
 
@@ -286,21 +241,8 @@ public final class MirrorCommand implements Callable<Integer> {
       }
     }
     Optional<String> servers = Optional.empty();
-    if (bootstrapServers != null && !bootstrapServers.isBlank()) servers = Optional.of(bootstrapServers(bootstrapServers));
-    String prefix = topicPrefix == null ? "" : topicPrefix.strip();
-    List<NarflowTopic<?, ?>> topics;
-    try {
-      topics = NarflowTopics.withPrefix(prefix);
-    } catch (IllegalArgumentException e) {
-      throw invalid("--topic-prefix", prefix, e.getMessage());
-    }
-    for (NarflowTopic<?, ?> topic : topics) {
-      try {
-        Topic.validate(topic.name());
-      } catch (InvalidTopicException e) {
-        throw invalid("--topic-prefix", prefix, "gives the topic name '" + topic.name() + "': " + e.getMessage());
-      }
-    }
+    if (bootstrapServers != null && !bootstrapServers.isBlank()) servers = Optional.of(KafkaSetup.bootstrapServers(spec, bootstrapServers));
+    String prefix = KafkaSetup.topicPrefix(spec, topicPrefix);
     return new MirrorOptions(data, upstreamUris, TrustedKeys.of(keys), !noCheckSigs, !noClosure, workers,
         chunks, servers, prefix, paths(), terminal());
   }
@@ -348,22 +290,6 @@ public final class MirrorCommand implements Callable<Integer> {
     String normalized = uri.toString();
     while (normalized.endsWith("/")) normalized = normalized.substring(0, normalized.length() - 1);
     return URI.create(normalized);
-  }
-
-  private String bootstrapServers(String text) {
-    List<String> hosts = new ArrayList<>();
-    for (String entry : text.split(",")) {
-      String e = entry.strip();
-      if (e.isEmpty()) continue;
-      String host = Utils.getHost(e);
-      Integer port = Utils.getPort(e);
-      if (host == null || host.isEmpty() || port == null || port < 1 || port > 65535) {
-        throw invalid("--bootstrap-servers", text, "'" + e + "' is not host:port");
-      }
-      hosts.add(e);
-    }
-    if (hosts.isEmpty()) throw invalid("--bootstrap-servers", text, "no host:port given");
-    return String.join(",", hosts);
   }
 
   private boolean terminal() {

@@ -39,7 +39,7 @@ import org.tukaani.xz.LZMA2Options;
 import org.tukaani.xz.XZOutputStream;
 import picocli.CommandLine;
 
-class MirrorCommandTest {
+public class MirrorCommandTest {
   private static final String HASH = "0c4aff6w3sd2ryzjkfm5aqy3gz0w2lsy";
   private static final String HELLO = "/nix/store/" + HASH + "-hello-2.12";
   private static final String GLIBC_BASE = "9mfkjxsckrz2iqchzpbj0m7aq8zv6sdj-glibc-2.40";
@@ -53,13 +53,13 @@ class MirrorCommandTest {
 
   @TempDir Path tmp;
 
-  record Run(int exit, String out, String err) {
-    List<String> errLines() {
+  public record Run(int exit, String out, String err) {
+    public List<String> errLines() {
       return err.lines().toList();
     }
   }
 
-  static Run execute(Map<String, String> env, MirrorRun run, String... args) {
+  public static Run execute(Map<String, String> env, MirrorRun run, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cli = Narflow.commandLine(env, run);

@@ -1,0 +1,165 @@
+package dev.narflow.exporter;
+
+import dev.narflow.chunker.nar.NarRenderer;
+import dev.narflow.chunker.store.ChunkStore;
+import dev.narflow.exporter.NarInfos.NarCompression;
+import dev.narflow.exporter.http.BinaryCacheHandler;
+import dev.narflow.exporter.http.OneLineErrors;
+import dev.narflow.exporter.views.ExporterViews;
+import dev.narflow.topics.nix.NixSecretKey;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The HTTP binary cache (DESIGN §5) on Jetty: a bounded thread pool, keep-alive connections
+ * with an idle timeout, responses streamed with back-pressure, and a graceful stop that lets
+ * requests in progress finish within a deadline. It serves what its {@link ExporterViews} hold
+ * and renders NARs from the chunk store; it owns neither.
+ */
+public final class Exporter implements Closeable {
+  private final Server server;
+  private final ServerConnector connector;
+  private final NarRenderer renderer;
+
+  private Exporter(Builder b) {
+    renderer = NarRenderer.builder(b.chunkStore).parallelism(b.fetchThreads).build();
+    QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
+    threads.setName("exporter");
+    server = new Server(threads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
+    connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    connector.setHost(b.listen.getHostString());
+    connector.setPort(b.listen.getPort());
+    connector.setIdleTimeout(b.idleTimeout.toMillis());
+    server.addConnector(connector);
+    server.setHandler(new GracefulHandler(new BinaryCacheHandler(b.views, renderer, b.compression, b.signingKey,
+        b.maxRenders, Duration.ofSeconds(10), b.priority)));
+    server.setErrorHandler(new OneLineErrors());
+    server.setStopTimeout(b.stopTimeout.toMillis());
+    server.setStopAtShutdown(false); // the command decides when to stop
+  }
+
+  public static Builder builder(ExporterViews views, ChunkStore chunkStore) {
+    return new Builder(views, chunkStore);
+  }
+
+  /**
+   * Binds and starts serving.
+   *
+   * @throws IOException when the address cannot be bound (in use, not local, no permission)
+   */
+  public Exporter start() throws IOException {
+    try {
+      server.start();
+    } catch (IOException e) {
+      stopQuietly();
+      throw e;
+    } catch (Exception e) {
+      stopQuietly();
+      throw new IOException("the exporter did not start: " + e.getMessage(), e);
+    }
+    return this;
+  }
+
+  /** The bound port (the one picked when listening on port 0). */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  /** {@code http://HOST:PORT}. */
+  public String url() {
+    String host = connector.getHost() == null ? "127.0.0.1" : connector.getHost();
+    if (host.contains(":")) host = "[" + host + "]";
+    return "http://" + host + ":" + port();
+  }
+
+  /** Stops taking requests, lets those in progress finish within the stop timeout, then stops. */
+  @Override
+  public void close() {
+    stopQuietly();
+    renderer.close();
+  }
+
+  private void stopQuietly() {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      // stopping: nothing left to serve either way
+    }
+  }
+
+  public static final class Builder {
+    private final ExporterViews views;
+    private final ChunkStore chunkStore;
+    private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8080);
+    private NixSecretKey signingKey;
+    private NarCompression compression = NarCompression.NONE;
+    private int priority = 40;
+    private int maxThreads = 64;
+    private int maxRenders = 32;
+    private int fetchThreads = 8;
+    private Duration idleTimeout = Duration.ofSeconds(30);
+    private Duration stopTimeout = Duration.ofSeconds(10);
+
+    private Builder(ExporterViews views, ChunkStore chunkStore) {
+      this.views = Objects.requireNonNull(views);
+      this.chunkStore = Objects.requireNonNull(chunkStore);
+    }
+
+    public Builder listen(InetSocketAddress address) {
+      this.listen = Objects.requireNonNull(address);
+      return this;
+    }
+
+    /** Signs every narinfo with this key too (besides the upstream signatures); none by default. */
+    public Builder signingKey(NixSecretKey key) {
+      this.signingKey = key;
+      return this;
+    }
+
+    public Builder compression(NarCompression compression) {
+      this.compression = Objects.requireNonNull(compression);
+      return this;
+    }
+
+    /** nix-cache-info's Priority: lower is tried first by clients (cache.nixos.org has 40). */
+    public Builder priority(int priority) {
+      this.priority = priority;
+      return this;
+    }
+
+    /** Request threads; each NAR being served holds one. */
+    public Builder maxThreads(int threads) {
+      if (threads < 4) throw new IllegalArgumentException("at least 4 threads, got " + threads);
+      this.maxThreads = threads;
+      return this;
+    }
+
+    /** NARs rendered at once (each holds a prefetch window of chunks); more wait, then get 503. */
+    public Builder maxRenders(int renders) {
+      if (renders < 1) throw new IllegalArgumentException("maxRenders must be positive, got " + renders);
+      this.maxRenders = renders;
+      return this;
+    }
+
+    public Builder idleTimeout(Duration timeout) {
+      this.idleTimeout = Objects.requireNonNull(timeout);
+      return this;
+    }
+
+    public Exporter build() {
+      return new Exporter(this);
+    }
+  }
+}

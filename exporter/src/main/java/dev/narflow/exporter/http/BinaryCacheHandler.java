@@ -1,0 +1,164 @@
+package dev.narflow.exporter.http;
+
+import dev.narflow.chunker.nar.DirectoryLookup;
+import dev.narflow.chunker.nar.NarRenderer;
+import dev.narflow.exporter.NarInfos;
+import dev.narflow.exporter.NarInfos.NarCompression;
+import dev.narflow.exporter.views.ExporterViews;
+import dev.narflow.topics.nix.NixCacheInfo;
+import dev.narflow.topics.nix.NixSecretKey;
+import dev.narflow.topics.nix.StoreDir;
+import dev.narflow.topics.store.v1.PathInfo;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The binary cache routes (DESIGN §5) over the exporter's views and the chunk store:
+ * {@code /nix-cache-info}, {@code /<hash>.narinfo} and {@code /nar/<NarHash>.nar}, GET and HEAD.
+ * Only closure-complete paths exist here (the views hold nothing else). Errors are a status and
+ * one line of text; a NAR that fails while streaming (a missing or corrupt chunk) is aborted,
+ * never finished with wrong bytes.
+ */
+public final class BinaryCacheHandler extends Handler.Abstract {
+  private static final Logger LOG = LoggerFactory.getLogger(BinaryCacheHandler.class);
+  private static final String IMMUTABLE = "public, max-age=31536000, immutable";
+
+  private final ExporterViews views;
+  private final NarRenderer renderer;
+  private final NarCompression compression;
+  private final NixSecretKey signingKey;
+  private final Semaphore renders;
+  private final Duration renderWait;
+  private final byte[] cacheInfo;
+
+  /**
+   * @param signingKey signs every narinfo besides the upstream signatures; null for none
+   * @param maxRenders NARs rendered at once; more wait up to {@code renderWait}, then get 503
+   */
+  public BinaryCacheHandler(ExporterViews views, NarRenderer renderer, NarCompression compression,
+      NixSecretKey signingKey, int maxRenders, Duration renderWait, int priority) {
+    super(InvocationType.BLOCKING); // renders write with blocking back-pressure
+    this.views = views;
+    this.renderer = renderer;
+    this.compression = compression;
+    this.signingKey = signingKey;
+    this.renders = new Semaphore(maxRenders, true);
+    this.renderWait = renderWait;
+    this.cacheInfo = NixCacheInfo.of(StoreDir.DEFAULT, true, priority).toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    String method = request.getMethod();
+    boolean head = HttpMethod.HEAD.is(method);
+    if (!head && !HttpMethod.GET.is(method)) {
+      response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+      return text(response, callback, 405, "only GET and HEAD", false);
+    }
+    CacheRoute route = CacheRoute.of(request.getHttpURI().getPath());
+    try {
+      if (route instanceof CacheRoute.CacheInfo) {
+        return body(response, callback, "text/x-nix-cache-info", cacheInfo, head);
+      } else if (route instanceof CacheRoute.NarInfoOf n) {
+        Optional<PathInfo> info = views.pathInfo(n.path());
+        if (info.isEmpty()) return text(response, callback, 404, "no such path", head);
+        byte[] text = NarInfos.of(info.get(), compression, signingKey).format().getBytes(StandardCharsets.UTF_8);
+        return body(response, callback, "text/x-nix-narinfo", text, head);
+      } else if (route instanceof CacheRoute.Nar nar) {
+        return nar(request, response, callback, nar, head);
+      } else if (route instanceof CacheRoute.Malformed m) {
+        return text(response, callback, 400, m.why(), head);
+      }
+      return text(response, callback, 404, "not found", head);
+    } catch (IllegalStateException e) {
+      // The views are not available (stopped, or a broken store): say so, in one line.
+      LOG.warn("{} {}: {}", method, request.getHttpURI().getPath(), e.getMessage());
+      return text(response, callback, 503, "the exporter's views are not available", head);
+    }
+  }
+
+  private boolean nar(Request request, Response response, Callback callback, CacheRoute.Nar nar, boolean head)
+      throws InterruptedException {
+    if (nar.compression() != NarCompression.NONE) return text(response, callback, 404, "not offered: use .nar", head);
+    Optional<PathInfo> found = views.pathInfoByNarHash(nar.narSha256());
+    if (found.isEmpty()) return text(response, callback, 404, "no such NAR", head);
+    PathInfo info = found.get();
+    long size = info.getNarinfo().getNarSize();
+    ByteRange range = new ByteRange(0, size - 1);
+    int status = 200;
+    String header = request.getHeaders().get(HttpHeader.RANGE);
+    if (header != null) {
+      try {
+        range = ByteRange.parse(header, size);
+        status = 206;
+        response.getHeaders().put(HttpHeader.CONTENT_RANGE, range.contentRange(size));
+      } catch (ByteRange.Malformed e) {
+        return text(response, callback, 400, e.getMessage(), head);
+      } catch (ByteRange.Unsatisfiable e) {
+        response.getHeaders().put(HttpHeader.CONTENT_RANGE, "bytes */" + size);
+        return text(response, callback, 416, e.getMessage(), head);
+      }
+    }
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-nix-nar");
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, IMMUTABLE);
+    response.getHeaders().put(HttpHeader.ACCEPT_RANGES, "bytes");
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, range.length());
+    if (head) {
+      response.write(true, null, callback);
+      return true;
+    }
+    if (!renders.tryAcquire(renderWait.toMillis(), TimeUnit.MILLISECONDS)) {
+      response.getHeaders().remove(HttpHeader.CONTENT_RANGE);
+      response.getHeaders().put(HttpHeader.RETRY_AFTER, 5);
+      return text(response, callback, 503, "too many NARs being served; try again", false);
+    }
+    try (OutputStream out = Content.Sink.asOutputStream(response)) {
+      DirectoryLookup lookup = digest -> views.directory(digest).orElse(null);
+      renderer.render(info.getNode(), lookup, range.first(), range.length(), out);
+    } catch (IOException | RuntimeException e) {
+      // Headers are out: the only honest thing left is to cut the response short.
+      LOG.error("NAR {} failed while streaming, response aborted: {}", NarInfos.narUrl(nar.narSha256(),
+          nar.compression()), e.getMessage());
+      callback.failed(e);
+      return true;
+    } finally {
+      renders.release();
+    }
+    callback.succeeded();
+    return true;
+  }
+
+  private static boolean body(Response response, Callback callback, String type, byte[] body, boolean head) {
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+    response.write(true, head ? null : ByteBuffer.wrap(body), callback);
+    return true;
+  }
+
+  /** A status with one line of text. */
+  static boolean text(Response response, Callback callback, int status, String line, boolean head) {
+    byte[] body = (line + "\n").getBytes(StandardCharsets.UTF_8);
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+    response.write(true, head ? null : ByteBuffer.wrap(body), callback);
+    return true;
+  }
+}

@@ -1,0 +1,103 @@
+package dev.narflow.ops;
+
+import dev.narflow.ops.embedded.DataDir;
+import dev.narflow.ops.embedded.DirectoryInUseException;
+import dev.narflow.ops.embedded.EmbeddedKafka;
+import dev.narflow.topics.kafka.NarflowTopic;
+import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.kafka.TopicLayout;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.utils.Utils;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * What every command that runs against Kafka does first: take the data directory, start the
+ * embedded broker (unless {@code --bootstrap-servers}), create the topics, and validate the
+ * options that name them. Each failure is a {@link ConfigurationException} (exit 2, one line).
+ */
+public final class KafkaSetup {
+  private KafkaSetup() {}
+
+  /** With an external Kafka as well: two processes on one DIR would share its state and worker id. */
+  public static DataDir.Lock lock(DataDir dataDir) throws ConfigurationException {
+    try {
+      return dataDir.lock();
+    } catch (DirectoryInUseException e) {
+      throw new ConfigurationException(dataDir.root() + " is in use by another narflow process", e);
+    } catch (IOException e) {
+      throw new ConfigurationException("cannot lock " + dataDir.root() + ": " + e.getMessage(), e);
+    }
+  }
+
+  public static EmbeddedKafka startEmbedded(DataDir dataDir) throws ConfigurationException {
+    try {
+      return EmbeddedKafka.start(dataDir.kafka());
+    } catch (DirectoryInUseException e) {
+      throw new ConfigurationException(dataDir.root() + " is in use by another narflow process", e);
+    } catch (IOException e) {
+      throw new ConfigurationException(e.getMessage(), e);
+    }
+  }
+
+  /** Idempotent; also the first contact with an external cluster, so an unreachable one shows here. */
+  public static void createTopics(Map<String, Object> kafka, String topicPrefix, Duration timeout)
+      throws ConfigurationException {
+    Map<String, Object> config = new HashMap<>(kafka);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2);
+    try (Admin admin = Admin.create(config)) {
+      NarflowTopics.createAll(admin, TopicLayout.defaults(), topicPrefix);
+    } catch (KafkaException | IllegalStateException e) {
+      throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code --topic-prefix}, stripped and checked to make valid topic names. */
+  public static String topicPrefix(CommandSpec spec, String topicPrefix) {
+    String prefix = topicPrefix == null ? "" : topicPrefix.strip();
+    List<NarflowTopic<?, ?>> topics;
+    try {
+      topics = NarflowTopics.withPrefix(prefix);
+    } catch (IllegalArgumentException e) {
+      throw OptionDefaults.invalid(spec, "--topic-prefix", prefix, e.getMessage());
+    }
+    for (NarflowTopic<?, ?> topic : topics) {
+      try {
+        Topic.validate(topic.name());
+      } catch (InvalidTopicException e) {
+        throw OptionDefaults.invalid(spec, "--topic-prefix", prefix,
+            "gives the topic name '" + topic.name() + "': " + e.getMessage());
+      }
+    }
+    return prefix;
+  }
+
+  /** {@code --bootstrap-servers}: {@code host:port,…}, blanks dropped. */
+  public static String bootstrapServers(CommandSpec spec, String text) {
+    List<String> hosts = new ArrayList<>();
+    for (String entry : text.split(",")) {
+      String e = entry.strip();
+      if (e.isEmpty()) continue;
+      String host = Utils.getHost(e);
+      Integer port = Utils.getPort(e);
+      if (host == null || host.isEmpty() || port == null || port < 1 || port > 65535) {
+        throw OptionDefaults.invalid(spec, "--bootstrap-servers", text, "'" + e + "' is not host:port");
+      }
+      hosts.add(e);
+    }
+    if (hosts.isEmpty()) throw OptionDefaults.invalid(spec, "--bootstrap-servers", text, "no host:port given");
+    return String.join(",", hosts);
+  }
+}

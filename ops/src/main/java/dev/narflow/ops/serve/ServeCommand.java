@@ -1,0 +1,177 @@
+package dev.narflow.ops.serve;
+
+import dev.narflow.exporter.NarInfos.NarCompression;
+import dev.narflow.ops.ChunkStoreLocation;
+import dev.narflow.ops.ConfigOption;
+import dev.narflow.ops.ConfigurationException;
+import dev.narflow.ops.KafkaSetup;
+import dev.narflow.ops.OptionDefaults;
+import dev.narflow.ops.StopSignal;
+import dev.narflow.ops.embedded.DataDir;
+import dev.narflow.ops.embedded.DataDirException;
+import dev.narflow.ops.embedded.EmbeddedKafka;
+import dev.narflow.topics.nix.NixSecretKey;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.utils.Utils;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code narflow serve}: the mirror in {@code --data DIR} as a Nix binary cache over HTTP until
+ * Ctrl-C or SIGTERM. Only closure-complete paths are served.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Serves a mirror as a Nix binary cache: /nix-cache-info, /<hash>.narinfo and /nar/<NarHash>.nar,"
+          + " for closure-complete paths only, until Ctrl-C.",
+      "Every option also reads an environment variable named after it (--listen from NARFLOW_LISTEN, …),"
+          + " and then the --config file.",
+      "Example: narflow serve --data ./mirror --listen 127.0.0.1:8080",
+    })
+public final class ServeCommand implements Callable<Integer> {
+  static final Duration STOP_GRACE = Duration.ofSeconds(60);
+  static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
+  @Spec CommandSpec spec;
+
+  @CommandLine.Mixin ConfigOption config;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "Required. The mirror's directory (as narflow mirror made it): the embedded Kafka's log,"
+          + " the chunks unless --chunk-store, and the exporter's state (env NARFLOW_DATA).")
+  Path data;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8080",
+      description = "Where to serve (env NARFLOW_LISTEN, default ${DEFAULT-VALUE}); 0.0.0.0:PORT for every interface.")
+  String listen;
+
+  @Option(names = "--signing-key", paramLabel = "FILE",
+      description = "A secret key (narflow keygen) to sign every narinfo with, besides the upstream signatures"
+          + " (env NARFLOW_SIGNING_KEY).")
+  Path signingKey;
+
+  @Option(names = "--compression", paramLabel = "none", defaultValue = "none",
+      description = "How NARs are offered: none (.nar; env NARFLOW_COMPRESSION, default ${DEFAULT-VALUE}).")
+  String compression;
+
+  @Option(names = "--priority", paramLabel = "N", defaultValue = "40",
+      description = "nix-cache-info's Priority; clients try lower first (env NARFLOW_PRIORITY, default ${DEFAULT-VALUE}).")
+  int priority;
+
+  @Option(names = "--chunk-store", paramLabel = "URL",
+      description = "Where the chunks are: file:///path or s3://bucket[/prefix]?endpoint=URL&region=R"
+          + " (env NARFLOW_CHUNK_STORE, default DIR/chunks).")
+  String chunkStore;
+
+  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS",
+      description = "An existing Kafka cluster instead of the embedded broker; its indexer runs elsewhere"
+          + " (env NARFLOW_BOOTSTRAP_SERVERS).")
+  String bootstrapServers;
+
+  @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "",
+      description = "Prefix of every topic name (env NARFLOW_TOPIC_PREFIX, default none).")
+  String topicPrefix;
+
+  private final Map<String, String> environment;
+
+  public ServeCommand(Map<String, String> environment) {
+    this.environment = Map.copyOf(environment);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (data == null) throw new CommandLine.ParameterException(spec.commandLine(), "--data DIR is required (or NARFLOW_DATA)");
+    InetSocketAddress address = listenAddress();
+    NarCompression offered = compression();
+    if (priority < 0 || priority > 1000) {
+      throw OptionDefaults.invalid(spec, "--priority", Integer.toString(priority), "must be between 0 and 1000");
+    }
+    String prefix = KafkaSetup.topicPrefix(spec, topicPrefix);
+    String servers = bootstrapServers == null || bootstrapServers.isBlank() ? null
+        : KafkaSetup.bootstrapServers(spec, bootstrapServers);
+    ChunkStoreLocation chunks = null;
+    if (chunkStore != null && !chunkStore.isBlank()) {
+      try {
+        chunks = ChunkStoreLocation.parse(chunkStore, environment);
+      } catch (IllegalArgumentException e) {
+        throw OptionDefaults.invalid(spec, "--chunk-store", null, e.getMessage());
+      }
+    }
+    NixSecretKey key = null;
+    if (signingKey != null) {
+      try {
+        key = NixSecretKey.read(signingKey);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new ConfigurationException("--signing-key " + signingKey + ": " + e.getMessage(), e);
+      }
+    }
+    DataDir dataDir;
+    try {
+      dataDir = DataDir.open(data);
+    } catch (DataDirException e) {
+      throw new ConfigurationException(e.getMessage(), e);
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = KafkaSetup.lock(dataDir)) {
+      EmbeddedKafka embedded = null;
+      try {
+        Map<String, Object> kafka;
+        if (servers == null) {
+          embedded = KafkaSetup.startEmbedded(dataDir);
+          kafka = embedded.clientConfig();
+        } else {
+          kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
+        }
+        KafkaSetup.createTopics(kafka, prefix, ADMIN_TIMEOUT);
+        Serving.Settings settings = new Serving.Settings(dataDir, kafka, embedded != null,
+            chunks != null ? chunks : new ChunkStoreLocation.Local(dataDir.chunks()), prefix, address, key, offered,
+            priority);
+        try (Serving serving = Serving.start(settings)) {
+          err.println(String.format(Locale.ROOT, "serving %s on %s: about %d paths (ready in %.1f s)%s", dataDir,
+              serving.url(), serving.servablePaths(), serving.startup().toMillis() / 1000.0,
+              key == null ? "" : ", signing with " + key.name()));
+          err.flush();
+          while (!stop.await(Duration.ofSeconds(1))) {
+            // serving until asked to stop
+          }
+          err.println("stopping");
+          err.flush();
+        }
+      } finally {
+        if (embedded != null) embedded.close();
+      }
+    }
+    return 0;
+  }
+
+  private InetSocketAddress listenAddress() {
+    String text = listen == null ? "" : listen.strip();
+    String host = Utils.getHost(text);
+    Integer port = Utils.getPort(text);
+    if (host == null || host.isEmpty() || port == null || port < 0 || port > 65535) {
+      throw OptionDefaults.invalid(spec, "--listen", text, "not HOST:PORT (e.g. 127.0.0.1:8080)");
+    }
+    return new InetSocketAddress(host, port);
+  }
+
+  private NarCompression compression() {
+    return switch (compression == null ? "" : compression.strip().toLowerCase(Locale.ROOT)) {
+      case "none" -> NarCompression.NONE;
+      default -> throw OptionDefaults.invalid(spec, "--compression", compression, "must be none (zstd is not offered yet)");
+    };
+  }
+}

@@ -1,0 +1,126 @@
+package dev.narflow.ops.serve;
+
+import dev.narflow.chunker.store.ChunkStore;
+import dev.narflow.chunker.store.LayoutChunkStore;
+import dev.narflow.exporter.Exporter;
+import dev.narflow.exporter.NarInfos.NarCompression;
+import dev.narflow.exporter.views.ExporterViews;
+import dev.narflow.indexer.Indexer;
+import dev.narflow.ops.ChunkStoreLocation;
+import dev.narflow.ops.ConfigurationException;
+import dev.narflow.ops.embedded.DataDir;
+import dev.narflow.topics.nix.NixSecretKey;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A running binary cache over a mirror: the exporter's views (state in {@code DIR/state/exporter})
+ * and its HTTP server, and, where this process owns the Kafka (the embedded mode), the indexer
+ * too, so that completeness left pending by an interrupted mirror still comes through. Against a
+ * cluster the indexer is a service of its own.
+ */
+public final class Serving implements Closeable {
+  private static final Duration START_TIMEOUT = Duration.ofMinutes(10);
+
+  /** What to serve, from where, and how. */
+  public record Settings(DataDir dataDir, Map<String, Object> kafka, boolean runIndexer, ChunkStoreLocation chunks,
+      String topicPrefix, InetSocketAddress listen, NixSecretKey signingKey, NarCompression compression, int priority) {
+    public Settings {
+      Objects.requireNonNull(dataDir);
+      kafka = Map.copyOf(kafka);
+      Objects.requireNonNull(chunks);
+      Objects.requireNonNull(topicPrefix);
+      Objects.requireNonNull(listen);
+      Objects.requireNonNull(compression);
+    }
+  }
+
+  private final Deque<Closeable> opened = new ArrayDeque<>();
+  private Exporter exporter;
+  private ExporterViews views;
+  private Duration startup;
+
+  private Serving() {}
+
+  /**
+   * Starts everything and returns once the views have caught up with the topics and the server
+   * answers.
+   *
+   * @throws ConfigurationException for a chunk store that cannot be opened or an address that
+   *     cannot be bound (exit 2)
+   */
+  public static Serving start(Settings s) throws ConfigurationException, IOException, InterruptedException {
+    long started = System.nanoTime();
+    Serving serving = new Serving();
+    try {
+      ChunkStore store;
+      try {
+        store = LayoutChunkStore.builder(s.chunks().openBackend()).build();
+      } catch (IOException | RuntimeException e) {
+        throw new ConfigurationException("chunk store " + s.chunks() + ": " + e.getMessage(), e);
+      }
+      serving.opened.push(store);
+      if (s.runIndexer()) {
+        Indexer indexer = Indexer.builder().kafka(s.kafka()).topicPrefix(s.topicPrefix())
+            .stateDir(s.dataDir().state().resolve("indexer")).build();
+        serving.opened.push(indexer);
+        indexer.start();
+        if (!indexer.awaitRunning(START_TIMEOUT)) throw new IOException("the indexer did not start");
+      }
+      ExporterViews views = ExporterViews.builder().kafka(s.kafka()).topicPrefix(s.topicPrefix())
+          .stateDir(s.dataDir().state().resolve("exporter")).build();
+      serving.opened.push(views);
+      serving.views = views;
+      views.start();
+      if (!views.awaitRunning(START_TIMEOUT)) throw new IOException("the exporter's views did not catch up");
+      Exporter exporter = Exporter.builder(views, store).listen(s.listen()).signingKey(s.signingKey())
+          .compression(s.compression()).priority(s.priority()).build();
+      serving.opened.push(exporter);
+      try {
+        exporter.start();
+      } catch (IOException e) {
+        throw new ConfigurationException("cannot listen on " + s.listen().getHostString() + ":" + s.listen().getPort()
+            + ": " + e.getMessage(), e);
+      }
+      serving.exporter = exporter;
+      serving.startup = Duration.ofNanos(System.nanoTime() - started);
+      return serving;
+    } catch (ConfigurationException | IOException | InterruptedException | RuntimeException e) {
+      serving.close();
+      throw e;
+    }
+  }
+
+  /** {@code http://HOST:PORT}. */
+  public String url() {
+    return exporter.url();
+  }
+
+  /** From the call to {@link #start} until the server answered with caught-up views. */
+  public Duration startup() {
+    return startup;
+  }
+
+  /** Paths served now (an estimate from the store). */
+  public long servablePaths() {
+    return views.approximateServablePaths();
+  }
+
+  /** Stops the server (requests in progress finish within its stop timeout), then the rest. */
+  @Override
+  public void close() {
+    while (!opened.isEmpty()) {
+      try {
+        opened.pop().close();
+      } catch (IOException | RuntimeException e) {
+        // closing down: the rest must still close
+      }
+    }
+  }
+}

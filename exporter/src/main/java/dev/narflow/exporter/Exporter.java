@@ -104,7 +104,7 @@ public final class Exporter implements Closeable {
     private final ChunkStore chunkStore;
     private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8080);
     private NixSecretKey signingKey;
-    private NarCompression compression = NarCompression.NONE;
+    private NarCompression compression = NarCompression.ZSTD;
     private int priority = 40;
     private int maxThreads = 64;
     private int maxRenders = 32;

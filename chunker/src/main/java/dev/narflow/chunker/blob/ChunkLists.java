@@ -85,22 +85,41 @@ public final class ChunkLists {
       return store.getChunk(chunk.digest(), chunk.size());
     } catch (ChunkNotFoundException e) {
       if (!guessed) throw e;
-      List<BlobChunk> parts;
-      try {
-        Optional<byte[]> index = store.getBlobIndex(chunk.blob());
-        if (index.isEmpty()) throw new BlobNotFoundException(chunk.blob(), chunk.size(), store.location(), e);
-        parts = fromIndex(chunk.blob(), chunk.size(), StatBlobResponse.parseFrom(index.get()),
-            store.location());
-      } catch (InvalidProtocolBufferException bad) {
-        throw new IOException("blob index of " + chunk.blob().hex() + " in " + store.location()
-            + " is not a StatBlobResponse: " + bad.getMessage(), bad);
-      }
+      List<BlobChunk> parts = partsOf(store, chunk, e);
       byte[] whole = new byte[chunk.size()];
       for (BlobChunk part : parts) {
         byte[] bytes = store.getChunk(part.digest(), part.size());
         System.arraycopy(bytes, 0, whole, (int) part.offset(), part.size());
       }
       return whole;
+    }
+  }
+
+  /**
+   * As {@link #fetch}, as zstd: the chunk's stored frame, or for a guessed blob that turned out to
+   * have several chunks, their frames one after another (concatenated frames are one stream).
+   */
+  static byte[] fetchFrame(ChunkStore store, BlobChunk chunk, boolean guessed) throws IOException {
+    try {
+      return store.getChunkFrame(chunk.digest(), chunk.size());
+    } catch (ChunkNotFoundException e) {
+      if (!guessed) throw e;
+      java.io.ByteArrayOutputStream frames = new java.io.ByteArrayOutputStream();
+      for (BlobChunk part : partsOf(store, chunk, e)) frames.write(store.getChunkFrame(part.digest(), part.size()));
+      return frames.toByteArray();
+    }
+  }
+
+  /** The chunks of a guessed single-chunk blob that is not stored as one chunk. */
+  private static List<BlobChunk> partsOf(ChunkStore store, BlobChunk chunk, ChunkNotFoundException e)
+      throws IOException {
+    try {
+      Optional<byte[]> index = store.getBlobIndex(chunk.blob());
+      if (index.isEmpty()) throw new BlobNotFoundException(chunk.blob(), chunk.size(), store.location(), e);
+      return fromIndex(chunk.blob(), chunk.size(), StatBlobResponse.parseFrom(index.get()), store.location());
+    } catch (InvalidProtocolBufferException bad) {
+      throw new IOException("blob index of " + chunk.blob().hex() + " in " + store.location()
+          + " is not a StatBlobResponse: " + bad.getMessage(), bad);
     }
   }
 }

@@ -34,7 +34,7 @@ public final class ChunkPrefetcher implements Closeable {
     BlobSlice next() throws IOException;
   }
 
-  /** A chunk and its bytes. */
+  /** A chunk and its bytes (raw, or its zstd frame when the prefetcher fetches frames). */
   public record Fetched(BlobChunk chunk, byte[] bytes) {}
 
   /**
@@ -65,6 +65,7 @@ public final class ChunkPrefetcher implements Closeable {
   private final Executor executor;
   private final Source source;
   private final Window window;
+  private final boolean frames;
 
   private final ArrayDeque<PendingSlice> slices = new ArrayDeque<>();
   private final ArrayDeque<PendingChunk> chunks = new ArrayDeque<>();
@@ -76,10 +77,19 @@ public final class ChunkPrefetcher implements Closeable {
   private boolean closed;
 
   public ChunkPrefetcher(ChunkStore store, Executor executor, Source source, Window window) {
+    this(store, executor, source, window, false);
+  }
+
+  /**
+   * With {@code frames}, each {@link Fetched#bytes} is the chunk's zstd frame as stored (checked,
+   * not decompressed for the caller) instead of its raw bytes.
+   */
+  public ChunkPrefetcher(ChunkStore store, Executor executor, Source source, Window window, boolean frames) {
     this.store = Objects.requireNonNull(store, "store");
     this.executor = Objects.requireNonNull(executor, "executor");
     this.source = Objects.requireNonNull(source, "source");
     this.window = Objects.requireNonNull(window, "window");
+    this.frames = frames;
   }
 
   /**
@@ -118,7 +128,7 @@ public final class ChunkPrefetcher implements Closeable {
         boolean guessed = currentGuessed;
         chunks.add(new PendingChunk(next, CompletableFuture.supplyAsync(() -> {
           try {
-            return ChunkLists.fetch(store, next, guessed);
+            return frames ? ChunkLists.fetchFrame(store, next, guessed) : ChunkLists.fetch(store, next, guessed);
           } catch (IOException e) {
             throw new CompletionException(e);
           }

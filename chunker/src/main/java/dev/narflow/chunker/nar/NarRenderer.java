@@ -109,6 +109,90 @@ public final class NarRenderer implements Closeable {
     }
   }
 
+  /**
+   * Writes the whole NAR of {@code root} to {@code out} as a zstd stream without compressing any
+   * file contents again (DESIGN §5): each chunk goes out as the zstd frame it is stored as (checked
+   * by the store first), and the NAR's own framing (headers, names, padding) between chunks goes out
+   * as small frames compressed here. Concatenated zstd frames are one valid stream, so
+   * {@code zstd -d} of the output is the NAR. {@code out} is flushed, not closed.
+   */
+  public void renderZstd(Node root, DirectoryLookup lookup, OutputStream out) throws IOException {
+    Objects.requireNonNull(out, "out");
+    FrameSplicer sink = new FrameSplicer(out);
+    NarWriter writer = new NarWriter(sink);
+    TreeWalk walk = new TreeWalk(root, lookup);
+    FileSlices slices = new FileSlices(new TreeWalk(root, lookup), 0, Long.MAX_VALUE);
+    try (ChunkPrefetcher prefetcher = new ChunkPrefetcher(store, fetchers, slices, window, true)) {
+      while (walk.next()) {
+        if (walk.kind() != TreeWalk.Kind.FILE) {
+          structure(walk, writer);
+          continue;
+        }
+        FileNode file = walk.file();
+        B3Digest digest = fileDigest(walk);
+        OutputStream contents = writer.openFile(walk.name(), file.getExecutable(), file.getSize());
+        long position = 0;
+        while (position < file.getSize()) {
+          ChunkPrefetcher.Fetched fetched = prefetcher.next();
+          if (fetched == null || !fetched.chunk().blob().equals(digest) || fetched.chunk().offset() != position) {
+            throw new IllegalStateException("prefetch out of step at " + walk.path() + ": expected the chunk of "
+                + digest.hex() + " at " + position + ", got " + (fetched == null ? "none" : fetched.chunk()));
+          }
+          writer.skipContents(fetched.chunk().size()); // the framing before it reaches the sink first
+          sink.frame(fetched.bytes());
+          position = fetched.chunk().end();
+        }
+        contents.close();
+      }
+      writer.flush();
+      sink.finish();
+    }
+  }
+
+  /**
+   * Compresses what it is written into frames of its own, and passes stored frames through as
+   * they are, in order. The framing between two chunks is a few hundred bytes at most; a long
+   * run of it (a directory of many empty files) is cut into frames of {@link #MAX_PENDING} bytes.
+   */
+  private static final class FrameSplicer extends OutputStream {
+    private static final int MAX_PENDING = 128 * 1024;
+    private static final int LEVEL = 3;
+    private final OutputStream out;
+    private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+
+    FrameSplicer(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      pending.write(b, off, len);
+      if (pending.size() >= MAX_PENDING) emitPending();
+    }
+
+    /** A stored frame, after what was written before it. */
+    void frame(byte[] frame) throws IOException {
+      emitPending();
+      out.write(frame);
+    }
+
+    void finish() throws IOException {
+      emitPending();
+      out.flush();
+    }
+
+    private void emitPending() throws IOException {
+      if (pending.size() == 0) return;
+      out.write(com.github.luben.zstd.Zstd.compress(pending.toByteArray(), LEVEL));
+      pending.reset();
+    }
+  }
+
   /** Writes a file: fetched chunks for the bytes in range, accounted-for gaps elsewhere. */
   private static void file(TreeWalk walk, NarWriter writer, RangeSink sink,
       ChunkPrefetcher prefetcher, long offset, long end) throws IOException {

@@ -1,5 +1,6 @@
 package dev.narflow.chunker.store;
 
+import dev.narflow.chunker.codec.ZstdChunkCodec;
 import dev.narflow.topics.castore.B3Digest;
 import java.io.Closeable;
 import java.io.IOException;
@@ -51,6 +52,17 @@ public interface ChunkStore extends Closeable {
    *     BLAKE3 is {@code digest}
    */
   byte[] getChunk(B3Digest digest, int size) throws IOException;
+
+  /**
+   * A chunk as one zstd frame of its raw bytes, checked like {@link #getChunk} (it decodes to
+   * {@code size} bytes whose BLAKE3 is {@code digest}): what a {@code .nar.zst} response sends
+   * as it is. This default compresses the raw bytes; a store that keeps frames returns its own.
+   */
+  default byte[] getChunkFrame(B3Digest digest, int size) throws IOException {
+    try (ZstdChunkCodec codec = new ZstdChunkCodec()) {
+      return codec.compress(getChunk(digest, size));
+    }
+  }
 
   boolean hasChunk(B3Digest digest) throws IOException;
 

@@ -89,6 +89,18 @@ public final class LayoutChunkStore implements ChunkStore {
 
   @Override
   public byte[] getChunk(B3Digest digest, int size) throws IOException {
+    return verified(digest, size).raw();
+  }
+
+  /** The stored frame itself, once it is checked: nothing is compressed again. */
+  @Override
+  public byte[] getChunkFrame(B3Digest digest, int size) throws IOException {
+    return verified(digest, size).frame();
+  }
+
+  private record Verified(byte[] frame, byte[] raw) {}
+
+  private Verified verified(B3Digest digest, int size) throws IOException {
     Objects.requireNonNull(digest, "digest");
     checkChunkSize(size);
     String key = StoreLayout.chunkKey(digest);
@@ -116,7 +128,7 @@ public final class LayoutChunkStore implements ChunkStore {
           "content hashes to " + actual.hex());
     }
     known.add(digest);
-    return raw;
+    return new Verified(frame, raw);
   }
 
   @Override

@@ -94,10 +94,10 @@ public final class BinaryCacheHandler extends Handler.Abstract {
 
   private boolean nar(Request request, Response response, Callback callback, CacheRoute.Nar nar, boolean head)
       throws InterruptedException {
-    if (nar.compression() != NarCompression.NONE) return text(response, callback, 404, "not offered: use .nar", head);
     Optional<PathInfo> found = views.pathInfoByNarHash(nar.narSha256());
     if (found.isEmpty()) return text(response, callback, 404, "no such NAR", head);
     PathInfo info = found.get();
+    if (nar.compression() == NarCompression.ZSTD) return narZstd(response, callback, nar, info, head);
     long size = info.getNarinfo().getNarSize();
     ByteRange range = new ByteRange(0, size - 1);
     int status = 200;
@@ -123,16 +123,50 @@ public final class BinaryCacheHandler extends Handler.Abstract {
       response.write(true, null, callback);
       return true;
     }
+    ByteRange slice = range;
+    return stream(response, callback, nar, out -> renderer.render(info.getNode(), lookup(), slice.first(), slice.length(), out));
+  }
+
+  /**
+   * {@code .nar.zst}: the stored chunk frames spliced between small frames of NAR framing, so its
+   * length is not known before it is sent (no Content-Length, no ranges: a Range is ignored).
+   */
+  private boolean narZstd(Response response, Callback callback, CacheRoute.Nar nar, PathInfo info, boolean head)
+      throws InterruptedException {
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/zstd");
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, IMMUTABLE);
+    if (head) {
+      response.write(true, null, callback);
+      return true;
+    }
+    return stream(response, callback, nar, out -> renderer.renderZstd(info.getNode(), lookup(), out));
+  }
+
+  private DirectoryLookup lookup() {
+    return digest -> views.directory(digest).orElse(null);
+  }
+
+  /** What a render writes into the response. */
+  private interface Render {
+    void to(OutputStream out) throws IOException;
+  }
+
+  /** Runs a render within the cap on concurrent renders; a failure cuts the response short. */
+  private boolean stream(Response response, Callback callback, CacheRoute.Nar nar, Render render)
+      throws InterruptedException {
     if (!renders.tryAcquire(renderWait.toMillis(), TimeUnit.MILLISECONDS)) {
       response.getHeaders().remove(HttpHeader.CONTENT_RANGE);
       response.getHeaders().put(HttpHeader.RETRY_AFTER, 5);
       return text(response, callback, 503, "too many NARs being served; try again", false);
     }
-    try (OutputStream out = Content.Sink.asOutputStream(response)) {
-      DirectoryLookup lookup = digest -> views.directory(digest).orElse(null);
-      renderer.render(info.getNode(), lookup, range.first(), range.length(), out);
+    try {
+      OutputStream out = Content.Sink.asOutputStream(response);
+      render.to(out);
+      out.close(); // only now the response is complete; a failed render never closes it
     } catch (IOException | RuntimeException e) {
-      // Headers are out: the only honest thing left is to cut the response short.
+      // Headers are out: the only honest thing left is to cut the response short (the connection
+      // is dropped, so a client never takes a short body, or a short zstd stream, for a whole one).
       LOG.error("NAR {} failed while streaming, response aborted: {}", NarInfos.narUrl(nar.narSha256(),
           nar.compression()), e.getMessage());
       callback.failed(e);

@@ -64,8 +64,9 @@ public final class ServeCommand implements Callable<Integer> {
           + " (env NARFLOW_SIGNING_KEY).")
   Path signingKey;
 
-  @Option(names = "--compression", paramLabel = "none", defaultValue = "none",
-      description = "How NARs are offered: none (.nar; env NARFLOW_COMPRESSION, default ${DEFAULT-VALUE}).")
+  @Option(names = "--compression", paramLabel = "zstd|none", defaultValue = "zstd",
+      description = "Which NAR URL the narinfos name: zstd (.nar.zst, the stored chunks sent as they are) or none"
+          + " (.nar); both are served (env NARFLOW_COMPRESSION, default ${DEFAULT-VALUE}).")
   String compression;
 
   @Option(names = "--priority", paramLabel = "N", defaultValue = "40",
@@ -171,7 +172,8 @@ public final class ServeCommand implements Callable<Integer> {
   private NarCompression compression() {
     return switch (compression == null ? "" : compression.strip().toLowerCase(Locale.ROOT)) {
       case "none" -> NarCompression.NONE;
-      default -> throw OptionDefaults.invalid(spec, "--compression", compression, "must be none (zstd is not offered yet)");
+      case "zstd" -> NarCompression.ZSTD;
+      default -> throw OptionDefaults.invalid(spec, "--compression", compression, "must be zstd or none");
     };
   }
 }

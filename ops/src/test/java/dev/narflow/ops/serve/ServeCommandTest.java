@@ -53,7 +53,7 @@ class ServeCommandTest {
     assertUsage(serve(Map.of(), "--data", data, "--listen", "localhost"), "invalid --listen localhost: not HOST:PORT");
     assertUsage(serve(Map.of("NARFLOW_LISTEN", "h:99999"), "--data", data),
         "invalid --listen h:99999 (from NARFLOW_LISTEN): not HOST:PORT");
-    assertUsage(serve(Map.of(), "--data", data, "--compression", "xz"), "invalid --compression xz: must be none");
+    assertUsage(serve(Map.of(), "--data", data, "--compression", "xz"), "invalid --compression xz: must be zstd or none");
     assertUsage(serve(Map.of(), "--data", data, "--priority", "-1"), "invalid --priority -1: must be between 0 and 1000");
     Path missing = tmp.resolve("missing.sec");
     assertUsage(serve(Map.of(), "--data", data, "--signing-key", missing.toString()), "--signing-key " + missing + ": ");

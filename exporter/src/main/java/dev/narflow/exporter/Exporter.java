@@ -4,6 +4,7 @@ import dev.narflow.chunker.nar.NarRenderer;
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.exporter.http.BinaryCacheHandler;
+import dev.narflow.exporter.http.ExporterMetrics;
 import dev.narflow.exporter.http.OneLineErrors;
 import dev.narflow.exporter.views.ExporterViews;
 import dev.narflow.topics.nix.NixSecretKey;
@@ -29,6 +30,7 @@ public final class Exporter implements Closeable {
   private final Server server;
   private final ServerConnector connector;
   private final NarRenderer renderer;
+  private final ExporterMetrics metrics;
 
   private Exporter(Builder b) {
     renderer = NarRenderer.builder(b.chunkStore).parallelism(b.fetchThreads).build();
@@ -43,8 +45,16 @@ public final class Exporter implements Closeable {
     connector.setPort(b.listen.getPort());
     connector.setIdleTimeout(b.idleTimeout.toMillis());
     server.addConnector(connector);
+    metrics = new ExporterMetrics();
+    metrics.servablePaths(() -> {
+      try {
+        return b.views.approximateServablePaths();
+      } catch (IllegalStateException e) {
+        return 0; // views not available: /healthz says so
+      }
+    });
     server.setHandler(new GracefulHandler(new BinaryCacheHandler(b.views, renderer, b.compression, b.signingKey,
-        b.maxRenders, Duration.ofSeconds(10), b.priority)));
+        b.maxRenders, Duration.ofSeconds(10), b.priority, metrics)));
     server.setErrorHandler(new OneLineErrors());
     server.setStopTimeout(b.stopTimeout.toMillis());
     server.setStopAtShutdown(false); // the command decides when to stop

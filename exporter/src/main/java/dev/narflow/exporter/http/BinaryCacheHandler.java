@@ -39,6 +39,7 @@ public final class BinaryCacheHandler extends Handler.Abstract {
   private static final String IMMUTABLE = "public, max-age=31536000, immutable";
 
   private final ExporterViews views;
+  private final ExporterMetrics metrics;
   private final NarRenderer renderer;
   private final NarCompression compression;
   private final NixSecretKey signingKey;
@@ -51,8 +52,9 @@ public final class BinaryCacheHandler extends Handler.Abstract {
    * @param maxRenders NARs rendered at once; more wait up to {@code renderWait}, then get 503
    */
   public BinaryCacheHandler(ExporterViews views, NarRenderer renderer, NarCompression compression,
-      NixSecretKey signingKey, int maxRenders, Duration renderWait, int priority) {
+      NixSecretKey signingKey, int maxRenders, Duration renderWait, int priority, ExporterMetrics metrics) {
     super(InvocationType.BLOCKING); // renders write with blocking back-pressure
+    this.metrics = metrics;
     this.views = views;
     this.renderer = renderer;
     this.compression = compression;
@@ -72,7 +74,24 @@ public final class BinaryCacheHandler extends Handler.Abstract {
     }
     CacheRoute route = CacheRoute.of(request.getHttpURI().getPath());
     try {
-      if (route instanceof CacheRoute.CacheInfo) {
+      return answer(request, response, callback, route, head);
+    } finally {
+      metrics.request(CacheRoute.name(route), response.getStatus());
+    }
+  }
+
+  private boolean answer(Request request, Response response, Callback callback, CacheRoute route, boolean head)
+      throws Exception {
+    String method = request.getMethod();
+    try {
+      if (route instanceof CacheRoute.Metrics) {
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        metrics.write(text);
+        return body(response, callback, ExporterMetrics.contentType(), text.toByteArray(), head);
+      } else if (route instanceof CacheRoute.Health) {
+        views.approximateServablePaths(); // throws while the views are not available
+        return text(response, callback, 200, "ok", head);
+      } else if (route instanceof CacheRoute.CacheInfo) {
         return body(response, callback, "text/x-nix-cache-info", cacheInfo, head);
       } else if (route instanceof CacheRoute.NarInfoOf n) {
         Optional<PathInfo> info = views.pathInfo(n.path());
@@ -160,10 +179,19 @@ public final class BinaryCacheHandler extends Handler.Abstract {
       response.getHeaders().put(HttpHeader.RETRY_AFTER, 5);
       return text(response, callback, 503, "too many NARs being served; try again", false);
     }
+    String route = CacheRoute.name(nar);
+    long started = System.nanoTime();
+    metrics.renderStarted();
+    boolean failed = true;
     try {
-      OutputStream out = Content.Sink.asOutputStream(response);
-      render.to(out);
-      out.close(); // only now the response is complete; a failed render never closes it
+      CountingOutputStream out = new CountingOutputStream(Content.Sink.asOutputStream(response));
+      try {
+        render.to(out);
+        out.close(); // only now the response is complete; a failed render never closes it
+        failed = false;
+      } finally {
+        metrics.narBytes(route, out.count);
+      }
     } catch (IOException | RuntimeException e) {
       // Headers are out: the only honest thing left is to cut the response short (the connection
       // is dropped, so a client never takes a short body, or a short zstd stream, for a whole one).
@@ -173,9 +201,31 @@ public final class BinaryCacheHandler extends Handler.Abstract {
       return true;
     } finally {
       renders.release();
+      metrics.renderEnded(route, System.nanoTime() - started, failed);
     }
     callback.succeeded();
     return true;
+  }
+
+  /** Counts what goes through, for the bytes-sent metric. */
+  private static final class CountingOutputStream extends java.io.FilterOutputStream {
+    long count;
+
+    CountingOutputStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
+    }
   }
 
   private static boolean body(Response response, Callback callback, String type, byte[] body, boolean head) {

@@ -16,6 +16,12 @@ sealed interface CacheRoute {
 
   record CacheInfo() implements CacheRoute {}
 
+  /** {@code /metrics}: Prometheus. */
+  record Metrics() implements CacheRoute {}
+
+  /** {@code /healthz}: 200 once the views answer. */
+  record Health() implements CacheRoute {}
+
   record NarInfoOf(StorePathKey path) implements CacheRoute {}
 
   record Nar(byte[] narSha256, NarCompression compression) implements CacheRoute {}
@@ -26,10 +32,23 @@ sealed interface CacheRoute {
   /** No such route: 404. */
   record Unknown() implements CacheRoute {}
 
+  /** The route's name in metrics: a fixed set, never the path itself. */
+  static String name(CacheRoute route) {
+    if (route instanceof CacheInfo) return "nix-cache-info";
+    if (route instanceof Metrics) return "metrics";
+    if (route instanceof Health) return "healthz";
+    if (route instanceof NarInfoOf) return "narinfo";
+    if (route instanceof Nar n) return n.compression() == NarCompression.ZSTD ? "nar.zst" : "nar";
+    if (route instanceof Malformed) return "malformed";
+    return "unknown";
+  }
+
   /** The route of a raw request path. */
   static CacheRoute of(String rawPath) {
     if (rawPath == null || rawPath.length() > MAX_PATH) return new Malformed("request path too long");
     if (rawPath.equals("/nix-cache-info")) return new CacheInfo();
+    if (rawPath.equals("/metrics")) return new Metrics();
+    if (rawPath.equals("/healthz")) return new Health();
     if (rawPath.startsWith("/nar/")) {
       String file = rawPath.substring("/nar/".length());
       NarCompression compression = file.endsWith(NarCompression.ZSTD.suffix()) ? NarCompression.ZSTD

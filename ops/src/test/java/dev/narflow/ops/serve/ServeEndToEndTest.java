@@ -181,6 +181,20 @@ class ServeEndToEndTest {
     assertEquals(405, post.statusCode());
   }
 
+  @Test
+  void metricsCountRequestsAndBytesAndHealthSaysReady() throws Exception {
+    NarInfo served = NarInfo.parse(get("/" + StorePath.parseAbsolute(top).hashPart() + ".narinfo", Map.of()).body());
+    byte[] zst = getBytes("/" + served.url(), Map.of()).body();
+    assertEquals(200, get("/healthz", Map.of()).statusCode());
+    String metrics = get("/metrics", Map.of()).body();
+    assertTrue(metrics.contains("narflow_exporter_requests_total{route=\"narinfo\",status=\"200\"}"), metrics);
+    assertTrue(metrics.contains("narflow_exporter_servable_paths 3"), metrics);
+    String sent = metrics.lines().filter(l -> l.startsWith("narflow_exporter_nar_bytes_total{route=\"nar.zst\"}"))
+        .findFirst().orElseThrow(() -> new AssertionError(metrics));
+    assertTrue(Double.parseDouble(sent.substring(sent.lastIndexOf(' ') + 1)) >= zst.length, sent);
+    assertTrue(metrics.contains("narflow_exporter_renders_in_flight 0"), metrics);
+  }
+
   static HttpResponse<String> get(String path, Map<String, String> headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(serving.url() + path));
     headers.forEach(b::header);

@@ -133,7 +133,7 @@ class LauncherIT {
     Result r = run(LAUNCHER, Map.of("NARFLOW_THREADS", "-3"), "inspect",
         Fixtures.path("nar/valid/helloworld.nar").toString());
     assertEquals(2, r.exit(), r.err());
-    assertTrue(r.err().startsWith("--threads (or NARFLOW_THREADS): -3 is outside 0 to 1024"), r.err());
+    assertTrue(r.err().startsWith("narflow inspect: invalid --threads -3 (from NARFLOW_THREADS): outside 0 to 1024"), r.err());
   }
 
   /**

@@ -186,9 +186,14 @@ public final class MirrorCommand implements Callable<Integer> {
       Map<String, Object> kafka;
       if (options.embeddedKafka()) {
         embedded = KafkaSetup.startEmbedded(dataDir);
-        progress.note(String.format(Locale.ROOT, "embedded Kafka %s in %.1f s (%s)",
+        // The address lets an operator (or a test) look into a run that seems stuck.
+        progress.note(String.format(Locale.ROOT, "embedded Kafka %s in %.1f s (%s, %s)",
             embedded.formatted() ? "formatted and started" : "started",
-            embedded.startupTime().toMillis() / 1000.0, dataDir.kafka()));
+            embedded.startupTime().toMillis() / 1000.0, dataDir.kafka(), embedded.bootstrapServers()));
+        if (embedded.transactionsRepaired() > 0) {
+          progress.note(embedded.transactionsRepaired() + " transaction marker(s) the broker lost in an unclean stop"
+              + " written again (KAFKA-20734)");
+        }
         kafka = embedded.clientConfig();
       } else {
         kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers().get());

@@ -80,6 +80,7 @@ public final class Indexer implements Closeable {
   private final String applicationId;
   private final Path stateDir;
   private final Duration inFlightTimeout;
+  private final boolean routing;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final AtomicLong recordsRestored = new AtomicLong();
   private volatile KafkaStreams streams;
@@ -92,6 +93,7 @@ public final class Indexer implements Closeable {
     this.applicationId = b.applicationId != null ? b.applicationId : defaultApplicationId(b.topicPrefix);
     this.stateDir = b.stateDir;
     this.inFlightTimeout = b.inFlightTimeout;
+    this.routing = b.routing;
   }
 
   public static Builder builder() {
@@ -108,20 +110,9 @@ public final class Indexer implements Closeable {
     Topology t = new Topology();
 
     // Routing, in the requests' partitions: requests, failures and indexed paths (re-keyed by
-    // store path below) decide what goes to the workers.
-    t.addSource("requests", keys.deserializer(), requests.valueSerde().deserializer(), requests.name());
-    t.addSource("failures", keys.deserializer(), failures.valueSerde().deserializer(), failures.name());
-    t.addSource("indexed-paths", keys.deserializer(), NarflowSerdes.pathInfo().deserializer(), indexedPathsTopic());
-    t.addProcessor("route-requests", () -> new Router.Requests(inFlightTimeout), "requests");
-    t.addProcessor("remember-failures", () -> new Router.Input<FetchFailure>(Router::failed), "failures");
-    t.addProcessor("remember-indexed", () -> new Router.Input<PathInfo>(Router::indexed), "indexed-paths");
-    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.ROUTES),
-        keys, protobuf(Route.getDefaultInstance())), "route-requests", "remember-failures", "remember-indexed");
-    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.IN_FLIGHT_BY_TIME),
-        Serdes.Bytes(), Serdes.ByteArray()), "route-requests", "remember-failures", "remember-indexed");
-    t.addSink(Router.TO_WORK, work.name(), keys.serializer(), work.valueSerde().serializer(), "route-requests");
-    t.addSink(Router.TO_REQUESTS, requests.name(), keys.serializer(), requests.valueSerde().serializer(),
-        "route-requests", "remember-indexed");
+    // store path below) decide what goes to the workers. A rebuild leaves it out: replaying old
+    // requests must not send anything to the workers.
+    if (routing) addRouting(t, requests, work, failures, keys);
 
     // Completeness, in the index's partitions: records arrive as completion nodes, which
     // notify each other through the completion topic.
@@ -148,6 +139,25 @@ public final class Indexer implements Closeable {
             Optional.of(Set.of(Utils.toPositive(Utils.murmur2(CompletionNode.partitionKey(node))) % partitions)),
         "read-index", "resolve-completion");
     return t;
+  }
+
+  /** The router's part of the topology (see {@link Router}). */
+  private void addRouting(Topology t, NarflowTopic<StorePathKey, FetchRequest> requests,
+      NarflowTopic<StorePathKey, FetchRequest> work, NarflowTopic<StorePathKey, FetchFailure> failures,
+      Serde<StorePathKey> keys) {
+    t.addSource("requests", keys.deserializer(), requests.valueSerde().deserializer(), requests.name());
+    t.addSource("failures", keys.deserializer(), failures.valueSerde().deserializer(), failures.name());
+    t.addSource("indexed-paths", keys.deserializer(), NarflowSerdes.pathInfo().deserializer(), indexedPathsTopic());
+    t.addProcessor("route-requests", () -> new Router.Requests(inFlightTimeout), "requests");
+    t.addProcessor("remember-failures", () -> new Router.Input<FetchFailure>(Router::failed), "failures");
+    t.addProcessor("remember-indexed", () -> new Router.Input<PathInfo>(Router::indexed), "indexed-paths");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.ROUTES),
+        keys, protobuf(Route.getDefaultInstance())), "route-requests", "remember-failures", "remember-indexed");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Router.IN_FLIGHT_BY_TIME),
+        Serdes.Bytes(), Serdes.ByteArray()), "route-requests", "remember-failures", "remember-indexed");
+    t.addSink(Router.TO_WORK, work.name(), keys.serializer(), work.valueSerde().serializer(), "route-requests");
+    t.addSink(Router.TO_REQUESTS, requests.name(), keys.serializer(), requests.valueSerde().serializer(),
+        "route-requests", "remember-indexed");
   }
 
   /** PathInfos re-keyed by store path, so that the router sees them in the requests' partitions. */
@@ -305,6 +315,17 @@ public final class Indexer implements Closeable {
     return ids;
   }
 
+  /**
+   * Every indexed path, from this instance's stores (all of them when it runs alone): how many,
+   * how many closure-complete, and what up to {@code maxListed} of the others wait on. Works with
+   * routing off too (a rebuild).
+   */
+  public IndexSurvey survey(int maxListed) {
+    KafkaStreams s = started();
+    return IndexSurvey.of(store(s, IndexReader.PATH_INFOS), store(s, CompletionResolver.NODE_PROGRESS),
+        store(s, CompletionResolver.PENDING_DEPENDENCIES), maxListed);
+  }
+
   /** Changelog records restored into the stores since start: 0 when the state on disk was current. */
   long recordsRestored() {
     return recordsRestored.get();
@@ -438,6 +459,7 @@ public final class Indexer implements Closeable {
     private String applicationId;
     private Path stateDir;
     private Duration inFlightTimeout = Duration.ofMinutes(30);
+    private boolean routing = true;
 
     private Builder() {}
 
@@ -471,6 +493,15 @@ public final class Indexer implements Closeable {
     public Builder inFlightTimeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("in-flight timeout must be positive");
       this.inFlightTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Whether requests are routed to the workers (default). Off for a rebuild, which computes
+     * completeness from the index alone and must not act on old requests.
+     */
+    public Builder routing(boolean routing) {
+      this.routing = routing;
       return this;
     }
 

@@ -5,6 +5,7 @@ import dev.narflow.ops.keygen.KeygenCommand;
 import dev.narflow.ops.mirror.MirrorCommand;
 import dev.narflow.ops.mirror.MirrorPipeline;
 import dev.narflow.ops.mirror.MirrorRun;
+import dev.narflow.ops.rebuild.RebuildIndexCommand;
 import dev.narflow.ops.serve.ServeCommand;
 import java.io.FileNotFoundException;
 import java.nio.file.AccessDeniedException;
@@ -47,6 +48,7 @@ public final class Narflow implements Runnable {
     CommandLine cli = new CommandLine(new Narflow());
     cli.addSubcommand("mirror", MirrorCommand.commandLine(environment, mirrorRun));
     cli.addSubcommand("serve", new CommandLine(new ServeCommand(environment)));
+    cli.addSubcommand("rebuild-index", new CommandLine(new RebuildIndexCommand(environment)));
     OptionDefaults.install(cli, environment);
     // An operator gets one clear line per problem, never a stack trace; bad configuration is a usage error.
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -161,6 +161,30 @@ public final class ExporterViews implements Closeable {
     return Optional.ofNullable(value).map(v -> parse(v, StatBlobResponse.parser(), "blob " + digest));
   }
 
+  /** Calls {@code action} with every servable PathInfo, one at a time (bounded memory). */
+  public void forEachServablePath(java.util.function.Consumer<PathInfo> action) {
+    try (var it = store(SERVABLE_PATHS).prefixScan(Bytes.wrap(new byte[] {'P'}),
+        new org.apache.kafka.common.serialization.BytesSerializer())) {
+      while (it.hasNext()) action.accept(parse(it.next().value, PathInfo.parser(), "a servable PathInfo"));
+    }
+  }
+
+  /** How many Directory and Blob records the views hold, counted exactly (one pass over the store). */
+  public record CastoreCounts(long directories, long blobs) {}
+
+  public CastoreCounts castoreCounts() {
+    long directories = 0;
+    long blobs = 0;
+    try (var it = store(CASTORE_RECORDS).all()) {
+      while (it.hasNext()) {
+        byte tag = it.next().key.get()[0];
+        if (tag == IndexKey.Type.DIRECTORY.tag()) directories++;
+        else if (tag == IndexKey.Type.BLOB.tag()) blobs++;
+      }
+    }
+    return new CastoreCounts(directories, blobs);
+  }
+
   /** How many servable paths the store holds (RocksDB's estimate: cheap, approximate). */
   public long approximateServablePaths() {
     return store(SERVABLE_PATHS).approximateNumEntries() / 2;

@@ -195,6 +195,61 @@ class ServeEndToEndTest {
     assertTrue(metrics.contains("narflow_exporter_renders_in_flight 0"), metrics);
   }
 
+  /**
+   * Any number of exporters answer alike: a second one with views of its own, and one whose
+   * views come from a fresh indexer that read nothing but narflow.index (a rebuild), give the same
+   * bytes for every narinfo and NAR.
+   */
+  @Test
+  void aSecondExporterAndOneOverARebuiltIndexAnswerByteForByte() throws Exception {
+    DataDir dir = DataDir.open(data);
+    String rebuilt = "narflow-rebuilt-" + System.nanoTime();
+    try (dev.narflow.chunker.store.ChunkStore store = dev.narflow.chunker.store.ChunkStore.localDirectory(dir.chunks());
+        dev.narflow.indexer.Indexer indexer = dev.narflow.indexer.Indexer.builder().kafka(kafka.clientConfig())
+            .applicationId(rebuilt).stateDir(work.resolve(rebuilt)).routing(false).build();
+        dev.narflow.exporter.views.ExporterViews second = views("second", null);
+        dev.narflow.exporter.views.ExporterViews overRebuild = views("over-rebuild", rebuilt)) {
+      indexer.start();
+      assertTrue(indexer.awaitRunning(java.time.Duration.ofSeconds(60)));
+      second.start();
+      overRebuild.start();
+      assertTrue(second.awaitRunning(java.time.Duration.ofSeconds(60)));
+      assertTrue(overRebuild.awaitRunning(java.time.Duration.ofSeconds(60)));
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+      while (overRebuild.approximateServablePaths() < 3 || !overRebuild.pathInfo(
+          dev.narflow.topics.kafka.StorePathKey.of(StorePath.parseAbsolute(top))).isPresent()) {
+        assertTrue(System.nanoTime() < deadline, "the rebuilt views never held the closure");
+        Thread.sleep(100);
+      }
+      for (dev.narflow.exporter.views.ExporterViews views : List.of(second, overRebuild)) {
+        try (dev.narflow.exporter.Exporter other = dev.narflow.exporter.Exporter.builder(views, store)
+            .listen(new InetSocketAddress("127.0.0.1", 0)).signingKey(OUR_KEY).build().start()) {
+          for (String path : List.of(top, mid, leaf)) {
+            String narinfo = "/" + StorePath.parseAbsolute(path).hashPart() + ".narinfo";
+            HttpResponse<byte[]> ours = getBytes(narinfo, Map.of());
+            assertEquals(200, ours.statusCode());
+            assertArrayEquals(ours.body(), getBytes(other.url(), narinfo).body(), narinfo);
+            NarInfo info = NarInfo.parse(new String(ours.body(), java.nio.charset.StandardCharsets.UTF_8));
+            for (String nar : List.of("/" + info.url(), "/nar/" + info.narHash().nixbase32() + ".nar")) {
+              assertArrayEquals(getBytes(nar, Map.of()).body(), getBytes(other.url(), nar).body(), nar);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  static dev.narflow.exporter.views.ExporterViews views(String name, String indexerApplicationId) {
+    var b = dev.narflow.exporter.views.ExporterViews.builder().kafka(kafka.clientConfig()).applicationId(name)
+        .stateDir(work.resolve("views-" + name));
+    if (indexerApplicationId != null) b.indexerApplicationId(indexerApplicationId);
+    return b.build();
+  }
+
+  static HttpResponse<byte[]> getBytes(String base, String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
   static HttpResponse<String> get(String path, Map<String, String> headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(serving.url() + path));
     headers.forEach(b::header);

@@ -1,7 +1,6 @@
 package dev.narflow.chunker.nar;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,8 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +50,7 @@ class NarZstdRenderTest {
           ImportResult result = importer.importNar(new ByteArrayInputStream(nar.getValue()));
           ByteArrayOutputStream zst = new ByteArrayOutputStream();
           renderer.renderZstd(result.root(), DirectoryLookup.of(result.directories()), zst);
-          assertArrayEquals(nar.getValue(), zstdDecompress(zst.toByteArray()), what);
+          assertArrayEquals(nar.getValue(), dev.narflow.topics.testing.ZstdTool.decompress(zst.toByteArray()), what);
           // Every stored chunk frame is one of the stream's frames, as it is stored.
           java.util.Set<java.nio.ByteBuffer> frames = frames(zst.toByteArray());
           for (Path object : storedChunks(dir.resolve(nar.getKey() + params.avgSize()))) {
@@ -97,24 +94,6 @@ class NarZstdRenderTest {
       at += size;
     }
     return frames;
-  }
-
-  static byte[] zstdDecompress(byte[] in) throws Exception {
-    Process p = new ProcessBuilder("zstd", "-d", "-c").start();
-    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
-      try {
-        return p.getInputStream().readAllBytes();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
-    try (var stdin = p.getOutputStream()) {
-      stdin.write(in);
-    }
-    byte[] result = out.get(60, TimeUnit.SECONDS);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), new String(p.getErrorStream().readAllBytes()));
-    return result;
   }
 
   /** Discards what it is written. */

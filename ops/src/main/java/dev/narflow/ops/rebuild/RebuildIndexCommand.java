@@ -7,13 +7,10 @@ import dev.narflow.exporter.views.ExporterViews;
 import dev.narflow.indexer.IndexSurvey;
 import dev.narflow.indexer.Indexer;
 import dev.narflow.ops.ChunkStoreLocation;
+import dev.narflow.ops.ClusterOptions;
 import dev.narflow.ops.ConfigOption;
 import dev.narflow.ops.ConfigurationException;
-import dev.narflow.ops.KafkaSetup;
-import dev.narflow.ops.OptionDefaults;
 import dev.narflow.ops.embedded.DataDir;
-import dev.narflow.ops.embedded.DataDirException;
-import dev.narflow.ops.embedded.EmbeddedKafka;
 import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.store.v1.PathInfo;
@@ -32,7 +29,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -72,27 +68,11 @@ public final class RebuildIndexCommand implements Callable<Integer> {
 
   @CommandLine.Mixin ConfigOption config;
 
-  @Option(names = "--data", paramLabel = "DIR",
-      description = "Required. The mirror's directory: the embedded Kafka's log, the chunks unless --chunk-store,"
-          + " and room for the rebuild's own state (env NARFLOW_DATA).")
-  Path data;
+  @CommandLine.Mixin ClusterOptions cluster;
 
   @Option(names = "--verify-chunks",
       description = "Also check that the chunks of every closure-complete path exist (env NARFLOW_VERIFY_CHUNKS=1).")
   boolean verifyChunks;
-
-  @Option(names = "--chunk-store", paramLabel = "URL",
-      description = "Where the chunks are: file:///path or s3://bucket[/prefix]?endpoint=URL&region=R"
-          + " (env NARFLOW_CHUNK_STORE, default DIR/chunks).")
-  String chunkStore;
-
-  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS",
-      description = "An existing Kafka cluster instead of the embedded broker (env NARFLOW_BOOTSTRAP_SERVERS).")
-  String bootstrapServers;
-
-  @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "",
-      description = "Prefix of every topic name (env NARFLOW_TOPIC_PREFIX, default none).")
-  String topicPrefix;
 
   private final Map<String, String> environment;
 
@@ -102,42 +82,9 @@ public final class RebuildIndexCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (data == null) throw new CommandLine.ParameterException(spec.commandLine(), "--data DIR is required (or NARFLOW_DATA)");
-    String prefix = KafkaSetup.topicPrefix(spec, topicPrefix);
-    String servers = bootstrapServers == null || bootstrapServers.isBlank() ? null
-        : KafkaSetup.bootstrapServers(spec, bootstrapServers);
-    ChunkStoreLocation chunks = null;
-    if (chunkStore != null && !chunkStore.isBlank()) {
-      try {
-        chunks = ChunkStoreLocation.parse(chunkStore, environment);
-      } catch (IllegalArgumentException e) {
-        throw OptionDefaults.invalid(spec, "--chunk-store", null, e.getMessage());
-      }
-    }
-    DataDir dataDir;
-    try {
-      dataDir = DataDir.open(data);
-    } catch (DataDirException e) {
-      throw new ConfigurationException(e.getMessage(), e);
-    }
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    try (DataDir.Lock lock = KafkaSetup.lock(dataDir)) {
-      EmbeddedKafka embedded = null;
-      try {
-        Map<String, Object> kafka;
-        if (servers == null) {
-          embedded = KafkaSetup.startEmbedded(dataDir);
-          kafka = embedded.clientConfig();
-        } else {
-          kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
-        }
-        KafkaSetup.createTopics(kafka, prefix, Duration.ofSeconds(30));
-        ChunkStoreLocation where = chunks != null ? chunks : new ChunkStoreLocation.Local(dataDir.chunks());
-        return rebuild(kafka, prefix, dataDir, where, out, err);
-      } finally {
-        if (embedded != null) embedded.close();
-      }
+    try (ClusterOptions.Session mirror = cluster.open(environment)) {
+      return rebuild(mirror.kafka(), mirror.topicPrefix(), mirror.dataDir(), mirror.chunks(),
+          spec.commandLine().getOut(), spec.commandLine().getErr());
     }
   }
 

@@ -1,15 +1,11 @@
 package dev.narflow.ops.serve;
 
 import dev.narflow.exporter.NarInfos.NarCompression;
-import dev.narflow.ops.ChunkStoreLocation;
+import dev.narflow.ops.ClusterOptions;
 import dev.narflow.ops.ConfigOption;
 import dev.narflow.ops.ConfigurationException;
-import dev.narflow.ops.KafkaSetup;
 import dev.narflow.ops.OptionDefaults;
 import dev.narflow.ops.StopSignal;
-import dev.narflow.ops.embedded.DataDir;
-import dev.narflow.ops.embedded.DataDirException;
-import dev.narflow.ops.embedded.EmbeddedKafka;
 import dev.narflow.topics.nix.NixSecretKey;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,7 +15,6 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -50,10 +45,7 @@ public final class ServeCommand implements Callable<Integer> {
 
   @CommandLine.Mixin ConfigOption config;
 
-  @Option(names = "--data", paramLabel = "DIR",
-      description = "Required. The mirror's directory (as narflow mirror made it): the embedded Kafka's log,"
-          + " the chunks unless --chunk-store, and the exporter's state (env NARFLOW_DATA).")
-  Path data;
+  @CommandLine.Mixin ClusterOptions cluster;
 
   @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8080",
       description = "Where to serve (env NARFLOW_LISTEN, default ${DEFAULT-VALUE}); 0.0.0.0:PORT for every interface.")
@@ -73,20 +65,6 @@ public final class ServeCommand implements Callable<Integer> {
       description = "nix-cache-info's Priority; clients try lower first (env NARFLOW_PRIORITY, default ${DEFAULT-VALUE}).")
   int priority;
 
-  @Option(names = "--chunk-store", paramLabel = "URL",
-      description = "Where the chunks are: file:///path or s3://bucket[/prefix]?endpoint=URL&region=R"
-          + " (env NARFLOW_CHUNK_STORE, default DIR/chunks).")
-  String chunkStore;
-
-  @Option(names = "--bootstrap-servers", paramLabel = "HOSTS",
-      description = "An existing Kafka cluster instead of the embedded broker; its indexer runs elsewhere"
-          + " (env NARFLOW_BOOTSTRAP_SERVERS).")
-  String bootstrapServers;
-
-  @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "",
-      description = "Prefix of every topic name (env NARFLOW_TOPIC_PREFIX, default none).")
-  String topicPrefix;
-
   private final Map<String, String> environment;
 
   public ServeCommand(Map<String, String> environment) {
@@ -95,22 +73,10 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (data == null) throw new CommandLine.ParameterException(spec.commandLine(), "--data DIR is required (or NARFLOW_DATA)");
     InetSocketAddress address = listenAddress();
     NarCompression offered = compression();
     if (priority < 0 || priority > 1000) {
       throw OptionDefaults.invalid(spec, "--priority", Integer.toString(priority), "must be between 0 and 1000");
-    }
-    String prefix = KafkaSetup.topicPrefix(spec, topicPrefix);
-    String servers = bootstrapServers == null || bootstrapServers.isBlank() ? null
-        : KafkaSetup.bootstrapServers(spec, bootstrapServers);
-    ChunkStoreLocation chunks = null;
-    if (chunkStore != null && !chunkStore.isBlank()) {
-      try {
-        chunks = ChunkStoreLocation.parse(chunkStore, environment);
-      } catch (IllegalArgumentException e) {
-        throw OptionDefaults.invalid(spec, "--chunk-store", null, e.getMessage());
-      }
     }
     NixSecretKey key = null;
     if (signingKey != null) {
@@ -120,40 +86,21 @@ public final class ServeCommand implements Callable<Integer> {
         throw new ConfigurationException("--signing-key " + signingKey + ": " + e.getMessage(), e);
       }
     }
-    DataDir dataDir;
-    try {
-      dataDir = DataDir.open(data);
-    } catch (DataDirException e) {
-      throw new ConfigurationException(e.getMessage(), e);
-    }
     PrintWriter err = spec.commandLine().getErr();
-    try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = KafkaSetup.lock(dataDir)) {
-      EmbeddedKafka embedded = null;
-      try {
-        Map<String, Object> kafka;
-        if (servers == null) {
-          embedded = KafkaSetup.startEmbedded(dataDir);
-          kafka = embedded.clientConfig();
-        } else {
-          kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
+    try (StopSignal stop = StopSignal.install(STOP_GRACE); ClusterOptions.Session mirror = cluster.open(environment)) {
+      // With its own broker this process is the whole deployment, indexer included.
+      Serving.Settings settings = new Serving.Settings(mirror.dataDir(), mirror.kafka(), mirror.embeddedKafka(),
+          mirror.chunks(), mirror.topicPrefix(), address, key, offered, priority);
+      try (Serving serving = Serving.start(settings)) {
+        err.println(String.format(Locale.ROOT, "serving %s on %s: about %d paths (ready in %.1f s)%s", mirror.dataDir(),
+            serving.url(), serving.servablePaths(), serving.startup().toMillis() / 1000.0,
+            key == null ? "" : ", signing with " + key.name()));
+        err.flush();
+        while (!stop.await(Duration.ofSeconds(1))) {
+          // serving until asked to stop
         }
-        KafkaSetup.createTopics(kafka, prefix, ADMIN_TIMEOUT);
-        Serving.Settings settings = new Serving.Settings(dataDir, kafka, embedded != null,
-            chunks != null ? chunks : new ChunkStoreLocation.Local(dataDir.chunks()), prefix, address, key, offered,
-            priority);
-        try (Serving serving = Serving.start(settings)) {
-          err.println(String.format(Locale.ROOT, "serving %s on %s: about %d paths (ready in %.1f s)%s", dataDir,
-              serving.url(), serving.servablePaths(), serving.startup().toMillis() / 1000.0,
-              key == null ? "" : ", signing with " + key.name()));
-          err.flush();
-          while (!stop.await(Duration.ofSeconds(1))) {
-            // serving until asked to stop
-          }
-          err.println("stopping");
-          err.flush();
-        }
-      } finally {
-        if (embedded != null) embedded.close();
+        err.println("stopping");
+        err.flush();
       }
     }
     return 0;

@@ -132,7 +132,7 @@ class ServeEndToEndTest {
     byte[] whole = getBytes(nar, Map.of()).body();
     assertArrayEquals(RealNix.dump(Path.of(mid)), whole);
     // The advertised .nar.zst is the same NAR, as the real zstd decodes it.
-    assertArrayEquals(whole, dev.narflow.ops.serve.ZstdTool.decompress(getBytes("/" + served.url(), Map.of()).body()));
+    assertArrayEquals(whole, dev.narflow.topics.testing.ZstdTool.decompress(getBytes("/" + served.url(), Map.of()).body()));
     long size = whole.length;
     for (long[] r : new long[][] {{0, 0}, {0, 7}, {5, 200}, {100, size - 1}, {size / 2, size / 2 + 300_000}, {size - 1, size - 1}}) {
       long last = Math.min(r[1], size - 1);

@@ -1,4 +1,4 @@
-package dev.narflow.ops.serve;
+package dev.narflow.topics.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -6,10 +6,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** The real {@code zstd} tool, to check that what we send decodes as zstd itself decodes it. */
-final class ZstdTool {
+public final class ZstdTool {
   private ZstdTool() {}
 
-  static byte[] decompress(byte[] in) throws Exception {
+  /** {@code zstd -d -c} of {@code in}. */
+  public static byte[] decompress(byte[] in) throws Exception {
     Process p = new ProcessBuilder("zstd", "-d", "-c").start();
     CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
       try {

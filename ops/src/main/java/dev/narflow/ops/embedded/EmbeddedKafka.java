@@ -73,7 +73,11 @@ public final class EmbeddedKafka implements AutoCloseable {
       // The workers and the router start together in one process: no late joiner to wait for.
       Map.entry("group.initial.rebalance.delay.ms", "0"),
       // narflow creates its topics explicitly; a typo in a topic name must not create one.
-      Map.entry("auto.create.topics.enable", "false"));
+      Map.entry("auto.create.topics.enable", "false"),
+      // The log cleaner (which compacts narflow.index) takes this buffer from the heap at start:
+      // Kafka's 128 MiB default alone would not fit narflow serve in a 128 MiB heap. 16 MiB holds
+      // the offset map of ~700,000 keys per cleaning pass; a larger index takes more passes.
+      Map.entry("log.cleaner.dedupe.buffer.size", Integer.toString(16 << 20)));
 
   private final Path logDir;
   private final FileChannel lockChannel;

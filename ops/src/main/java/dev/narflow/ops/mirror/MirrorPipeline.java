@@ -51,8 +51,15 @@ import org.apache.kafka.common.KafkaException;
  * downloading anything twice.
  */
 public final class MirrorPipeline implements MirrorRun {
-  /** How often the status view is asked; each ask walks the closures in the local stores. */
-  private static final Duration POLL = Duration.ofMillis(250);
+  /** How often the roots are checked for completion: a few reads, so the run ends soon after they are done. */
+  private static final Duration POLL = Duration.ofMillis(100);
+  /**
+   * How often the whole status (the walk of every requested closure in the local stores, for
+   * progress and failures) is taken. Taken every 250 ms it cost 5-10 % of the CPU of a mirror
+   * of 1,500 paths (async-profiler, ops/bench/mirror many, 2026-12-06); once a second is enough
+   * for a progress line and for the failure settling below, which counts in seconds.
+   */
+  private static final Duration FULL_STATUS = Duration.ofSeconds(1);
   /**
    * With failures known, how long nothing may change (no status change, no NAR in flight) before
    * the run gives up on the rest: long enough for a request in Kafka to reach a worker.
@@ -124,10 +131,19 @@ public final class MirrorPipeline implements MirrorRun {
     MirrorStatus last = null;
     long start = System.nanoTime();
     long settledSince = start;
+    long nextFull = start;
     while (true) {
       worker.failure().ifPresent(e -> {
         throw new IllegalStateException("ingest worker stopped: " + e.getMessage(), e);
       });
+      if (last != null && System.nanoTime() < nextFull && !indexer.rootsDone(roots, options.closure())) {
+        if (env.stop().await(POLL)) {
+          progress.note("stopped before the mirror was complete; run the same command again to resume");
+          return finish(indexer, last, counters, progress, 1);
+        }
+        continue;
+      }
+      nextFull = System.nanoTime() + FULL_STATUS.toNanos();
       MirrorStatus status = indexer.status(roots, options.closure());
       progress.update(counters.snapshot(status));
       // A retried path has been picked up once it is no longer listed as failed.

@@ -236,6 +236,12 @@ public final class MirrorPipeline implements MirrorRun {
   private static Map<String, Object> indexerConfig(MirrorEnvironment env) {
     Map<String, Object> config = env.kafkaConfig();
     config.put("commit.interval.ms", 200);
+    // Under transactions v2 the first send of a transaction to a partition whose previous commit
+    // markers are still being written fails with CONCURRENT_TRANSACTIONS and is retried after
+    // retry.backoff.ms (100 ms by default): hundreds of such retries in a 1,500-path mirror
+    // (its log, 2026-12-06), each holding back a commit, so each hop, by up to half an interval.
+    // On one local broker a short backoff costs nothing.
+    config.put("producer.retry.backoff.ms", 10);
     config.put("main.consumer.session.timeout.ms", (int) SESSION_TIMEOUT.toMillis());
     config.put("main.consumer.heartbeat.interval.ms", (int) SESSION_TIMEOUT.toMillis() / 3);
     return config;

@@ -129,8 +129,9 @@ public final class Indexer implements Closeable {
     // notify each other through the completion topic.
     t.addSource("index", index.keySerde().deserializer(), index.valueSerde().deserializer(), index.name());
     t.addSource("completion", Serdes.Bytes().deserializer(), Notification.SERDE.deserializer(), completionTopic());
-    t.addProcessor("read-index", IndexReader::new, "index");
-    t.addProcessor("resolve-completion", IndexReader.Notifications::new, "completion");
+    int n = partitions; // known once start() has checked the topics
+    t.addProcessor("read-index", () -> new IndexReader(n), "index");
+    t.addProcessor("resolve-completion", () -> new IndexReader.Notifications(n), "completion");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IndexReader.PATH_INFOS),
         keys, NarflowSerdes.pathInfo()), "read-index");
     for (String store : List.of(CompletionResolver.PENDING_DEPENDENCIES, CompletionResolver.WAITERS)) {

@@ -28,15 +28,21 @@ final class IndexReader implements Processor<IndexKey, IndexRecord, Object, Obje
   static final String TO_COMPLETION = "to-completion";
   private static final Logger LOG = LoggerFactory.getLogger(IndexReader.class);
 
+  private final int partitions;
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<StorePathKey, PathInfo> pathInfos;
   private CompletionResolver resolver;
+
+  /** {@code partitions}: of the index and completion topics (0: every notification goes through the topic). */
+  IndexReader(int partitions) {
+    this.partitions = partitions;
+  }
 
   @Override
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
     this.pathInfos = context.getStateStore(PATH_INFOS);
-    this.resolver = new CompletionResolver(context, TO_COMPLETION);
+    this.resolver = new CompletionResolver(context, TO_COMPLETION, partitions);
   }
 
   @Override
@@ -83,11 +89,16 @@ final class IndexReader implements Processor<IndexKey, IndexRecord, Object, Obje
 
   /** Reads the completion topic: notifications between nodes of different partitions. */
   static final class Notifications implements Processor<Bytes, Notification, Object, Object> {
+    private final int partitions;
     private CompletionResolver resolver;
+
+    Notifications(int partitions) {
+      this.partitions = partitions;
+    }
 
     @Override
     public void init(ProcessorContext<Object, Object> context) {
-      resolver = new CompletionResolver(context, TO_COMPLETION);
+      resolver = new CompletionResolver(context, TO_COMPLETION, partitions);
     }
 
     @Override

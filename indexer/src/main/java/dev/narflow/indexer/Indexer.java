@@ -84,6 +84,8 @@ public final class Indexer implements Closeable {
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final AtomicLong recordsRestored = new AtomicLong();
   private volatile KafkaStreams streams;
+  /** Of every narflow topic (they share one count); known once started. */
+  private volatile int partitions;
   private ScheduledExecutorService purger;
 
   private Indexer(Builder b) {
@@ -118,8 +120,9 @@ public final class Indexer implements Closeable {
     // notify each other through the completion topic.
     t.addSource("index", index.keySerde().deserializer(), index.valueSerde().deserializer(), index.name());
     t.addSource("completion", Serdes.Bytes().deserializer(), Notification.SERDE.deserializer(), completionTopic());
-    t.addProcessor("read-index", IndexReader::new, "index");
-    t.addProcessor("resolve-completion", IndexReader.Notifications::new, "completion");
+    int n = partitions; // known once start() has checked the topics
+    t.addProcessor("read-index", () -> new IndexReader(n), "index");
+    t.addProcessor("resolve-completion", () -> new IndexReader.Notifications(n), "completion");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IndexReader.PATH_INFOS),
         keys, NarflowSerdes.pathInfo()), "read-index", "resolve-completion");
     for (String store : List.of(CompletionResolver.PENDING_DEPENDENCIES, CompletionResolver.WAITERS)) {
@@ -290,6 +293,15 @@ public final class Indexer implements Closeable {
     return query(view -> view.mirror(roots, closure));
   }
 
+  /**
+   * Whether every root is done as {@link #status(Collection, boolean)} counts it (closure-complete,
+   * or tree-complete for roots requested alone), reading only the roots' own entries: cheap
+   * enough to ask often, where a full status walks every closure.
+   */
+  public boolean rootsDone(Collection<StorePathKey> roots, boolean closure) {
+    return query(view -> view.rootsDone(roots, closure));
+  }
+
   /** What this instance knows about one path; see {@link PathStatus}. */
   public PathStatus pathStatus(StorePathKey path) {
     return query(view -> view.path(path));
@@ -338,8 +350,10 @@ public final class Indexer implements Closeable {
       Throwable failed = failure.get();
       if (failed != null) throw new IllegalStateException("indexer stopped: " + failed.getMessage(), failed);
       try {
-        return question.apply(new StatusView(store(s, Router.ROUTES), store(s, IndexReader.PATH_INFOS),
-            store(s, CompletionResolver.NODE_PROGRESS), store(s, CompletionResolver.PENDING_DEPENDENCIES)));
+        int n = partitions;
+        return question.apply(StatusView.partitioned(n, p -> store(s, Router.ROUTES, p),
+            p -> store(s, IndexReader.PATH_INFOS, p), p -> store(s, CompletionResolver.NODE_PROGRESS, p),
+            p -> store(s, CompletionResolver.PENDING_DEPENDENCIES, p)));
       } catch (InvalidStateStoreException e) {
         if (System.nanoTime() > deadline || !s.state().isRunningOrRebalancing()) {
           throw new IllegalStateException("indexer stores are not available (" + s.state() + "): " + e.getMessage(), e);
@@ -354,8 +368,14 @@ public final class Indexer implements Closeable {
     }
   }
 
+  /** Every local partition's store as one (a survey reads them all). */
   private static <K, V> ReadOnlyKeyValueStore<K, V> store(KafkaStreams s, String name) {
     return s.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore()));
+  }
+
+  private static <K, V> ReadOnlyKeyValueStore<K, V> store(KafkaStreams s, String name, int partition) {
+    return s.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<K, V>keyValueStore())
+        .withPartition(partition));
   }
 
   private KafkaStreams started() {
@@ -384,6 +404,7 @@ public final class Indexer implements Closeable {
         throw new IllegalStateException("the narflow topics must share one partition count, found " + counts);
       }
       int partitions = counts.iterator().next();
+      this.partitions = partitions;
       short replicas = (short) topics.get(names.get(2)).partitions().get(0).replicas().size();
       // Never expired by time (a notification lost unread would leave a path incomplete for
       // good); purgeConsumed() deletes what has been read.

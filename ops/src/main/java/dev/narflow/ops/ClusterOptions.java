@@ -93,7 +93,7 @@ public final class ClusterOptions {
       } else {
         kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
       }
-      KafkaSetup.createTopics(kafka, prefix, ADMIN_TIMEOUT);
+      KafkaSetup.createTopics(kafka, KafkaSetup.layout(embedded != null), prefix, ADMIN_TIMEOUT);
       return new Session(dataDir, lock, embedded, kafka,
           chunks != null ? chunks : new ChunkStoreLocation.Local(dataDir.chunks()), prefix);
     } catch (ConfigurationException | RuntimeException e) {

@@ -105,7 +105,7 @@ public final class NarImporter implements Closeable {
       if (raw.count != reader.offset()) {
         throw new IllegalStateException("read " + raw.count + " bytes, the NAR reader consumed " + reader.offset());
       }
-      sha256 = raw.sha256.digest();
+      sha256 = raw.sha256 != null ? raw.sha256.digest() : options.hashedBySource().digest();
       checkExpected(options, raw.count, sha256);
       raw.reportEnd();
     } catch (IOException | RuntimeException | Error e) {
@@ -281,6 +281,10 @@ public final class NarImporter implements Closeable {
       this.options = options;
       this.readLimit = options.expectedNarSize().orElse(Long.MAX_VALUE - 1) + 1;
       this.nextProgress = options.progress() == null ? Long.MAX_VALUE : options.progressInterval();
+      if (options.hashedBySource() != null) {
+        sha256 = null;
+        return;
+      }
       try {
         sha256 = MessageDigest.getInstance("SHA-256");
       } catch (NoSuchAlgorithmException e) {
@@ -304,7 +308,7 @@ public final class NarImporter implements Closeable {
       }
       int n = in.read(b, off, (int) Math.min(len, readLimit - count));
       if (n > 0) {
-        sha256.update(b, off, n);
+        if (sha256 != null) sha256.update(b, off, n);
         count += n;
         if (count >= readLimit) {
           throw tooLong();

@@ -56,6 +56,16 @@ import org.slf4j.LoggerFactory;
  * narinfo asks for something we cannot do; the NAR is never fetched).
  */
 public final class UpstreamClient implements Closeable {
+  static {
+    // The JDK client reads a response in pieces of jdk.httpclient.bufsize (16 KiB by default) and
+    // hands each to the reading thread through a queue of one, a thread switch per piece. Measured
+    // (2026-12-06, one 234 MB NAR from nginx on loopback, warm): 0.68 s of CPU with 16 KiB, 0.36 s
+    // with 256 KiB. Read when the client's classes load, so set before the first client exists.
+    if (System.getProperty("jdk.httpclient.bufsize") == null) {
+      System.setProperty("jdk.httpclient.bufsize", Integer.toString(256 * 1024));
+    }
+  }
+
   private static final Logger log = LoggerFactory.getLogger(UpstreamClient.class);
 
   /** The default upstream. */

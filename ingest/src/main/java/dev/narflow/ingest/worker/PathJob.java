@@ -239,8 +239,12 @@ final class PathJob {
         if (cancelled) throw new Abandoned();
         try {
           // Cancelled between reads too, so an abandoned path (rebalance, close) stops at once.
-          imported = pipeline.importer().importNar(new Progress(nar, pipeline.listener()),
-              ImportOptions.none().withCancellation(() -> cancelled));
+          ImportOptions options = ImportOptions.none().withCancellation(() -> cancelled);
+          // VerifiedNar hashes every byte and fails at its end on a mismatch; finish() below reads to it.
+          if (narInfo.narHash().algorithm() == dev.narflow.topics.nix.HashAlgorithm.SHA256) {
+            options = options.withNarHashCheckedBySource(narInfo.narHash());
+          }
+          imported = pipeline.importer().importNar(new Progress(nar, pipeline.listener()), options);
         } catch (NarFormatException e) {
           // A NAR cut short by the network also looks malformed; the stream's own checks tell
           // a broken transfer (retryable) from a NAR that really is malformed.

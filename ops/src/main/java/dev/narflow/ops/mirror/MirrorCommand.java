@@ -198,7 +198,7 @@ public final class MirrorCommand implements Callable<Integer> {
       } else {
         kafka = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers().get());
       }
-      KafkaSetup.createTopics(kafka, options.topicPrefix(), adminTimeout);
+      KafkaSetup.createTopics(kafka, KafkaSetup.layout(options.embeddedKafka()), options.topicPrefix(), adminTimeout);
       ChunkStoreLocation chunks = options.chunkStore().orElseGet(() -> new ChunkStoreLocation.Local(dataDir.chunks()));
       return mirrorRun.run(options,
           new MirrorEnvironment(dataDir, kafka, Optional.ofNullable(embedded), chunks, progress, stop, out, err));

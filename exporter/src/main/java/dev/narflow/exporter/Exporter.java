@@ -1,5 +1,6 @@
 package dev.narflow.exporter;
 
+import dev.narflow.chunker.blob.ChunkPrefetcher;
 import dev.narflow.chunker.nar.NarRenderer;
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.exporter.NarInfos.NarCompression;
@@ -33,7 +34,8 @@ public final class Exporter implements Closeable {
   private final ExporterMetrics metrics;
 
   private Exporter(Builder b) {
-    renderer = NarRenderer.builder(b.chunkStore).parallelism(b.fetchThreads).build();
+    renderer = NarRenderer.builder(b.chunkStore).parallelism(b.fetchThreads)
+        .window(prefetchWindow(Runtime.getRuntime().maxMemory(), b.maxRenders)).build();
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("exporter");
     server = new Server(threads);
@@ -58,6 +60,18 @@ public final class Exporter implements Closeable {
     server.setErrorHandler(new OneLineErrors());
     server.setStopTimeout(b.stopTimeout.toMillis());
     server.setStopAtShutdown(false); // the command decides when to stop
+  }
+
+  /**
+   * Each render's prefetch window, so that {@code maxRenders} renders at once hold at most a quarter
+   * of the heap in chunks ahead of their output (the default window, 16 MiB, times the default 32
+   * renders is the whole of narflow's default 512 MiB heap: 16 concurrent .nar downloads ran it out
+   * of memory, ops/bench/serve). Never less than 1 MiB, a couple of chunks; never more than the default.
+   */
+  static ChunkPrefetcher.Window prefetchWindow(long maxHeap, int maxRenders) {
+    ChunkPrefetcher.Window d = ChunkPrefetcher.Window.DEFAULT;
+    long bytes = Math.max(1L << 20, Math.min(d.maxBytesAhead(), maxHeap / 4 / maxRenders));
+    return new ChunkPrefetcher.Window(d.maxChunksAhead(), bytes, d.maxBlobsAhead(), d.singleChunkUpTo());
   }
 
   public static Builder builder(ExporterViews views, ChunkStore chunkStore) {

@@ -214,7 +214,9 @@ def best(*files):
         print(json.dumps(runs[0]))
         return
     key = "nar_rate" if "nar_rate" in good[0] else "rps"
-    print(json.dumps(max(good, key=lambda r: r[key])))
+    chosen = dict(max(good, key=lambda r: r[key]))
+    chosen["passes"] = [(r.get(key), r.get("load"), r.get("failed")) for r in runs]
+    print(json.dumps(chosen))
 
 
 def report(results_file):
@@ -260,6 +262,10 @@ def report(results_file):
     for k, v in res.items():
         if not v:
             continue
+        if len(v.get("passes", [])) > 1:
+            unit, scale = ("MB/s", 1e6) if "nar_rate" in v else ("req/s", 1)
+            print(f"   {k}: every pass, {unit} (load 1m): " + ", ".join(
+                f"{x / scale:,.0f} ({load})" + (f" {f} FAILED" if f else "") for x, load, f in v["passes"] if x is not None))
         if v.get("failed"):
             print(f"   {k}: {v['failed']} failed: {v.get('first_failure')}")
         if "nar_rate" in v:

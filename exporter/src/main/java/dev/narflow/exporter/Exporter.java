@@ -28,12 +28,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * and renders NARs from the chunk store; it owns neither.
  */
 public final class Exporter implements Closeable {
-  /**
-   * How far each render fetches ahead: 4 MiB (and 16 chunks) keeps a NAR streaming at disk or
-   * S3 speed, while 32 renders at once hold at most ~150 MiB of chunks whatever the NAR sizes
-   * (the renderer's default of 16 MiB is for one render at a time).
-   */
-  static final ChunkPrefetcher.Window RENDER_WINDOW = new ChunkPrefetcher.Window(16, 4 << 20, 64, 128 * 1024);
 
   private final Server server;
   private final ServerConnector connector;
@@ -41,7 +35,8 @@ public final class Exporter implements Closeable {
   private final ExporterMetrics metrics;
 
   private Exporter(Builder b) {
-    renderer = NarRenderer.builder(b.chunkStore).parallelism(b.fetchThreads).window(RENDER_WINDOW).build();
+    renderer = NarRenderer.builder(b.chunkStore).parallelism(b.fetchThreads)
+        .window(prefetchWindow(Runtime.getRuntime().maxMemory(), b.maxRenders)).build();
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("exporter");
     server = new Server(threads);
@@ -66,6 +61,18 @@ public final class Exporter implements Closeable {
     server.setErrorHandler(new OneLineErrors());
     server.setStopTimeout(b.stopTimeout.toMillis());
     server.setStopAtShutdown(false); // the command decides when to stop
+  }
+
+  /**
+   * Each render's prefetch window, so that {@code maxRenders} renders at once hold at most a quarter
+   * of the heap in chunks ahead of their output (the default window, 16 MiB, times the default 32
+   * renders is the whole of narflow's default 512 MiB heap: 16 concurrent .nar downloads ran it out
+   * of memory, ops/bench/serve). Never less than 1 MiB, a couple of chunks; never more than the default.
+   */
+  static ChunkPrefetcher.Window prefetchWindow(long maxHeap, int maxRenders) {
+    ChunkPrefetcher.Window d = ChunkPrefetcher.Window.DEFAULT;
+    long bytes = Math.max(1L << 20, Math.min(d.maxBytesAhead(), maxHeap / 4 / maxRenders));
+    return new ChunkPrefetcher.Window(d.maxChunksAhead(), bytes, d.maxBlobsAhead(), d.singleChunkUpTo());
   }
 
   public static Builder builder(ExporterViews views, ChunkStore chunkStore) {

@@ -44,6 +44,18 @@ public final class BinaryCacheHandler extends Handler.Abstract {
   private final NarCompression compression;
   private final NixSecretKey signingKey;
   private final Semaphore renders;
+  /**
+   * The last narinfos answered, as sent: building one (parse, format, sign with the ed25519 key)
+   * costs more than sending it, and clients ask for the same ones again and again. ~1 KB each.
+   */
+  private final java.util.Map<dev.narflow.topics.kafka.StorePathKey, byte[]> narinfos =
+      java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<dev.narflow.topics.kafka.StorePathKey, byte[]> eldest) {
+          return size() > NARINFO_CACHE;
+        }
+      });
+  private static final int NARINFO_CACHE = 8192;
   private final Duration renderWait;
   private final byte[] cacheInfo;
 
@@ -94,9 +106,13 @@ public final class BinaryCacheHandler extends Handler.Abstract {
       } else if (route instanceof CacheRoute.CacheInfo) {
         return body(response, callback, "text/x-nix-cache-info", cacheInfo, head);
       } else if (route instanceof CacheRoute.NarInfoOf n) {
-        Optional<PathInfo> info = views.pathInfo(n.path());
-        if (info.isEmpty()) return text(response, callback, 404, "no such path", head);
-        byte[] text = NarInfos.of(info.get(), compression, signingKey).format().getBytes(StandardCharsets.UTF_8);
+        byte[] text = narinfos.get(n.path());
+        if (text == null) {
+          Optional<PathInfo> info = views.pathInfo(n.path());
+          if (info.isEmpty()) return text(response, callback, 404, "no such path", head);
+          text = NarInfos.of(info.get(), compression, signingKey).format().getBytes(StandardCharsets.UTF_8);
+          narinfos.put(n.path(), text); // a servable path's narinfo never changes
+        }
         return body(response, callback, "text/x-nix-narinfo", text, head);
       } else if (route instanceof CacheRoute.Nar nar) {
         return nar(request, response, callback, nar, head);

@@ -72,6 +72,8 @@ public final class ExporterViews implements Closeable {
   private final Path stateDir;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private volatile KafkaStreams streams;
+  private final java.util.concurrent.ConcurrentMap<String, ReadOnlyKeyValueStore<Bytes, byte[]>> handles =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private ExporterViews(Builder b) {
     this.kafka = Map.copyOf(b.kafka);
@@ -138,26 +140,26 @@ public final class ExporterViews implements Closeable {
 
   /** The PathInfo of a closure-complete path; empty for any other. */
   public Optional<PathInfo> pathInfo(StorePathKey path) {
-    byte[] value = store(SERVABLE_PATHS).get(ServablePaths.byPath(path));
+    byte[] value = get(SERVABLE_PATHS, ServablePaths.byPath(path));
     return Optional.ofNullable(value).map(v -> parse(v, PathInfo.parser(), "PathInfo of " + path));
   }
 
   /** The closure-complete path whose NAR hashes to {@code narSha256}. */
   public Optional<PathInfo> pathInfoByNarHash(byte[] narSha256) {
     if (narSha256.length != 32) return Optional.empty();
-    byte[] path = store(SERVABLE_PATHS).get(ServablePaths.byNarHash(narSha256));
+    byte[] path = get(SERVABLE_PATHS, ServablePaths.byNarHash(narSha256));
     return path == null ? Optional.empty() : pathInfo(StorePathKey.of(path));
   }
 
   /** A Directory by digest, as a renderer's lookup; empty when the index has none. */
   public Optional<Directory> directory(B3Digest digest) {
-    byte[] value = store(CASTORE_RECORDS).get(Bytes.wrap(IndexKey.directory(digest).toBytes()));
+    byte[] value = get(CASTORE_RECORDS, Bytes.wrap(IndexKey.directory(digest).toBytes()));
     return Optional.ofNullable(value).map(v -> parse(v, Directory.parser(), "Directory " + digest));
   }
 
   /** The chunk list of a multi-chunk blob; empty for a single-chunk one (or one not indexed). */
   public Optional<StatBlobResponse> blob(B3Digest digest) {
-    byte[] value = store(CASTORE_RECORDS).get(Bytes.wrap(IndexKey.blob(digest).toBytes()));
+    byte[] value = get(CASTORE_RECORDS, Bytes.wrap(IndexKey.blob(digest).toBytes()));
     return Optional.ofNullable(value).map(v -> parse(v, StatBlobResponse.parser(), "blob " + digest));
   }
 
@@ -199,6 +201,25 @@ public final class ExporterViews implements Closeable {
     }
   }
 
+  /**
+   * A point lookup through a store handle kept between requests: asking Kafka Streams for the
+   * handle on every narinfo and every Directory of a render costs more than the lookup itself.
+   * A handle that went stale (the views restarted) is fetched again.
+   */
+  private byte[] get(String name, Bytes key) {
+    ReadOnlyKeyValueStore<Bytes, byte[]> handle = handles.get(name);
+    if (handle != null) {
+      try {
+        return handle.get(key);
+      } catch (InvalidStateStoreException e) {
+        handles.remove(name, handle);
+      }
+    }
+    handle = store(name);
+    handles.put(name, handle);
+    return handle.get(key);
+  }
+
   private ReadOnlyKeyValueStore<Bytes, byte[]> store(String name) {
     KafkaStreams s = started();
     long deadline = System.nanoTime() + STORE_WAIT.toNanos();
@@ -231,6 +252,7 @@ public final class ExporterViews implements Closeable {
   @Override
   public synchronized void close() {
     KafkaStreams s = streams;
+    handles.clear();
     if (s != null) {
       s.close(CloseOptions.timeout(Duration.ofSeconds(30)));
       streams = null;

@@ -4,14 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.narflow.ops.Narflow;
+import dev.narflow.ops.Cli;
 import dev.narflow.topics.nix.NarInfo;
 import dev.narflow.topics.nix.NixPublicKey;
 import dev.narflow.topics.nix.NixSecretKey;
 import dev.narflow.topics.nix.TrustedKeys;
 import dev.narflow.topics.testing.RealNix;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,21 +23,14 @@ import org.junit.jupiter.api.io.TempDir;
 class KeygenCommandTest {
   @TempDir Path tmp;
 
-  record Run(int exit, String out, String err) {}
 
-  static Run keygen(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cli = Narflow.commandLine(Map.of(), (o, e) -> 0);
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(Stream.concat(Stream.of("keygen"), Stream.of(args)).toArray(String[]::new));
-    return new Run(exit, out.toString(), err.toString());
+  static Cli.Run keygen(String... args) {
+    return Cli.run(Map.of(), Stream.concat(Stream.of("keygen"), Stream.of(args)).toArray(String[]::new));
   }
 
   @Test
   void writesAPairThatRealNixSignsAndVerifiesWith() throws Exception {
-    Run r = keygen("--out-dir", tmp.toString(), "narflow-test-1");
+    Cli.Run r = keygen("--out-dir", tmp.toString(), "narflow-test-1");
     assertEquals(0, r.exit(), r.err());
     Path sec = tmp.resolve("narflow-test-1.sec");
     Path pub = tmp.resolve("narflow-test-1.pub");
@@ -66,21 +57,21 @@ class KeygenCommandTest {
   void neverOverwritesAndRefusesUnsafeNames() throws Exception {
     assertEquals(0, keygen("--out-dir", tmp.toString(), "k-1").exit());
     String before = Files.readString(tmp.resolve("k-1.sec"));
-    Run again = keygen("--out-dir", tmp.toString(), "k-1");
+    Cli.Run again = keygen("--out-dir", tmp.toString(), "k-1");
     assertEquals(2, again.exit());
     assertEquals("narflow keygen: " + tmp.resolve("k-1.sec") + " exists; narflow keygen never overwrites a key",
         again.err().strip());
     assertEquals(before, Files.readString(tmp.resolve("k-1.sec")));
 
     for (String bad : List.of("../escape", "a:b", ".hidden", "a/b", "")) {
-      Run r = keygen("--out-dir", tmp.toString(), bad);
+      Cli.Run r = keygen("--out-dir", tmp.toString(), bad);
       assertEquals(2, r.exit(), bad + ": " + r.err());
       assertTrue(r.err().contains("invalid NAME"), r.err());
     }
     try (Stream<Path> files = Files.list(tmp)) {
       assertEquals(2, files.count(), "nothing else was written");
     }
-    Run noDir = keygen("--out-dir", tmp.resolve("missing").toString(), "k-2");
+    Cli.Run noDir = keygen("--out-dir", tmp.resolve("missing").toString(), "k-2");
     assertEquals(2, noDir.exit());
     assertEquals("narflow keygen: " + tmp.resolve("missing") + " is not a directory", noDir.err().strip());
   }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.narflow.ingest.testing.CommittedIndex;
 import dev.narflow.ingest.testing.NixCacheFixture;
-import dev.narflow.ops.Narflow;
+import dev.narflow.ops.Cli;
 import dev.narflow.ops.embedded.EmbeddedKafka;
 import dev.narflow.ops.mirror.MirrorCommandTest;
 import dev.narflow.ops.mirror.MirrorPipeline;
@@ -13,8 +13,6 @@ import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.testing.TestTrees;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,16 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 class RebuildIndexTest {
   @TempDir Path work;
 
-  record Run(int exit, String out, String err) {}
 
-  static Run rebuild(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cli = Narflow.commandLine(Map.of(), (o, e) -> 0);
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(Stream.concat(Stream.of("rebuild-index"), Stream.of(args)).toArray(String[]::new));
-    return new Run(exit, out.toString(), err.toString());
+  static Cli.Run rebuild(String... args) {
+    return Cli.run(Map.of(), Stream.concat(Stream.of("rebuild-index"), Stream.of(args)).toArray(String[]::new));
   }
 
   @Test
@@ -70,7 +61,7 @@ class RebuildIndexTest {
       assertEquals(0, mirrored.exit(), mirrored.err());
     }
 
-    Run first = rebuild("--data", data.toString(), "--verify-chunks");
+    Cli.Run first = rebuild("--data", data.toString(), "--verify-chunks");
     assertEquals(0, first.exit(), first.out() + first.err());
     assertTrue(first.out().startsWith("index: 3 paths, 3 closure-complete, 0 incomplete; "), first.out());
     assertTrue(first.out().contains("chunks: 3 closure-complete paths checked, 0 would fail"), first.out());
@@ -103,7 +94,7 @@ class RebuildIndexTest {
         Thread.sleep(500);
       }
     }
-    Run compacted = rebuild("--data", data.toString(), "--verify-chunks");
+    Cli.Run compacted = rebuild("--data", data.toString(), "--verify-chunks");
     assertEquals(0, compacted.exit(), compacted.out() + compacted.err());
     assertTrue(compacted.out().startsWith("index: 3 paths, 3 closure-complete, 0 incomplete; "), compacted.out());
 
@@ -113,7 +104,7 @@ class RebuildIndexTest {
       chunk = files.filter(Files::isRegularFile).filter(p -> p.toString().contains("/chunks/b3/")).findFirst().orElseThrow();
     }
     Files.delete(chunk);
-    Run missingChunk = rebuild("--data", data.toString(), "--verify-chunks");
+    Cli.Run missingChunk = rebuild("--data", data.toString(), "--verify-chunks");
     assertEquals(1, missingChunk.exit(), missingChunk.out() + missingChunk.err());
     assertTrue(missingChunk.out().contains("not in the chunk store"), missingChunk.out());
     assertTrue(missingChunk.out().contains("chunks: 3 closure-complete paths checked, 1 would fail"), missingChunk.out());
@@ -130,7 +121,7 @@ class RebuildIndexTest {
         producer.send(new ProducerRecord<>(NarflowTopics.INDEX.name(), e.key().toBytes(), e.value().toByteArray())).get();
       }
     }
-    Run incomplete = rebuild("--data", data.toString());
+    Cli.Run incomplete = rebuild("--data", data.toString());
     assertEquals(1, incomplete.exit(), incomplete.out() + incomplete.err());
     assertTrue(incomplete.out().startsWith("index: 4 paths, 3 closure-complete, 1 incomplete; "), incomplete.out());
     assertTrue(incomplete.out().contains("incomplete: " + lonely.absolute() + " waits on " + absent.absolute()),

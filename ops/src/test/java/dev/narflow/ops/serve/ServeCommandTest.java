@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.narflow.ops.Cli;
 import dev.narflow.ops.Narflow;
 import dev.narflow.ops.OptionDefaults;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,19 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
 class ServeCommandTest {
   @TempDir Path tmp;
 
-  record Run(int exit, String out, String err) {}
 
-  static Run serve(Map<String, String> env, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cli = Narflow.commandLine(env, (o, e) -> 0);
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(Stream.concat(Stream.of("serve"), Stream.of(args)).toArray(String[]::new));
-    return new Run(exit, out.toString(), err.toString());
+  static Cli.Run serve(Map<String, String> env, String... args) {
+    return Cli.run(env, Stream.concat(Stream.of("serve"), Stream.of(args)).toArray(String[]::new));
   }
 
-  static void assertUsage(Run r, String message) {
+  static void assertUsage(Cli.Run r, String message) {
     assertEquals(2, r.exit(), r.err());
     assertEquals(1, r.err().lines().count(), r.err());
     assertTrue(r.err().startsWith("narflow serve: " + message), r.err());
@@ -68,7 +60,7 @@ class ServeCommandTest {
 
   @Test
   void helpNamesEveryOptionAndItsVariable() {
-    Run r = serve(Map.of(), "--help");
+    Cli.Run r = serve(Map.of(), "--help");
     assertEquals(0, r.exit());
     for (String option : List.of("--config", "--data", "--listen", "--signing-key", "--compression", "--priority",
         "--chunk-store", "--bootstrap-servers", "--topic-prefix")) {

@@ -1,6 +1,6 @@
 package dev.narflow.exporter;
 
-import dev.narflow.topics.castore.v1.Node;
+import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.nix.HashAlgorithm;
 import dev.narflow.topics.nix.NarInfo;
 import dev.narflow.topics.nix.NarSignature;
@@ -54,7 +54,7 @@ public final class NarInfos {
    */
   public static NarInfo of(PathInfo info, NarCompression compression, NixSecretKey key) {
     NARInfo nar = info.getNarinfo();
-    StorePath path = StorePath.parseBaseName(rootName(info.getNode()));
+    StorePath path = StorePath.parseBaseName(IndexRecords.baseNameOf(info));
     byte[] narHash = nar.getNarSha256().toByteArray();
     NarInfo.Builder b = NarInfo.builder()
         .storePath(path)
@@ -77,15 +77,6 @@ public final class NarInfos {
     if (nar.hasCa()) b.ca(contentAddress(nar.getCa()));
     NarInfo narInfo = b.build();
     return key == null ? narInfo : narInfo.withSignature(key.sign(narInfo));
-  }
-
-  private static String rootName(Node node) {
-    return switch (node.getNodeCase()) {
-      case DIRECTORY -> node.getDirectory().getName().toStringUtf8();
-      case FILE -> node.getFile().getName().toStringUtf8();
-      case SYMLINK -> node.getSymlink().getName().toStringUtf8();
-      case NODE_NOT_SET -> throw new IllegalArgumentException("PathInfo without a root node");
-    };
   }
 
   /** The CA line as Nix writes it: {@code text:sha256:…}, {@code fixed:r:sha256:…}, {@code fixed:sha1:…}. */

@@ -1,6 +1,9 @@
 package dev.narflow.indexer;
 
+import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.nix.StoreDir;
+import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -50,25 +53,31 @@ public record IndexSurvey(long paths, long closureComplete, Map<String, Set<Stri
         } else if (waiting.size() < maxListed) {
           Set<String> on = new LinkedHashSet<>();
           try (KeyValueIterator<Bytes, byte[]> it = pending.prefixScan(closure, PREFIX)) {
-            while (it.hasNext()) on.add(name(entry.value, CompletionNode.path(CompletionNode.second(it.next().key))));
+            while (it.hasNext()) {
+              StorePathKey dependency = CompletionNode.path(CompletionNode.second(it.next().key));
+              // The path itself while its tree is incomplete, else one of its references.
+              on.add(dependency.equals(path) ? absolute(IndexRecords.baseNameOf(entry.value))
+                  : referenceName(entry.value, dependency));
+            }
           }
-          waiting.put(name(entry.value, path), on);
+          waiting.put(absolute(IndexRecords.baseNameOf(entry.value)), on);
         }
       }
     }
     return new IndexSurvey(paths, complete, waiting);
   }
 
-  /** {@code path} as a store path, named by {@code info} (itself or one of its references), else its hash. */
-  private static String name(PathInfo info, StorePathKey path) {
-    if (java.util.Arrays.equals(path.toBytes(), dev.narflow.topics.nix.StorePath.parseBaseName(Router.baseNameOf(info)).digest())) {
-      return "/nix/store/" + Router.baseNameOf(info);
-    }
+  private static String absolute(String baseName) {
+    return StoreDir.DEFAULT.print(StorePath.parseBaseName(baseName));
+  }
+
+  /** A reference of {@code info} as a store path, named as the PathInfo names it, else its hash part. */
+  private static String referenceName(PathInfo info, StorePathKey reference) {
     for (int i = 0; i < info.getReferencesCount() && i < info.getNarinfo().getReferenceNamesCount(); i++) {
-      if (java.util.Arrays.equals(path.toBytes(), info.getReferences(i).toByteArray())) {
-        return "/nix/store/" + info.getNarinfo().getReferenceNames(i);
+      if (StorePathKey.of(info.getReferences(i).toByteArray()).equals(reference)) {
+        return absolute(info.getNarinfo().getReferenceNames(i));
       }
     }
-    return path.hashPart();
+    return reference.hashPart();
   }
 }

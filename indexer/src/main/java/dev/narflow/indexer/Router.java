@@ -3,6 +3,7 @@ package dev.narflow.indexer;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.narflow.indexer.v1.Route;
+import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
@@ -180,7 +181,7 @@ final class Router {
     updated.setState(Route.State.INDEXED).clearFailure()
         .setNarSize(info.getNarinfo().getNarSize())
         .clearReferenceNames().addAllReferenceNames(info.getNarinfo().getReferenceNamesList())
-        .setBaseName(baseNameOf(info));
+        .setBaseName(IndexRecords.baseNameOf(info));
     if (updated.getClosureWanted() && !updated.getReferencesRequested()) requestReferences(updated);
     routes.put(path, updated.build());
   }
@@ -228,13 +229,6 @@ final class Router {
       context.forward(new Record<>(StorePathKey.of(reference), request, now), TO_REQUESTS);
     }
     route.setReferencesRequested(true);
-  }
-
-  /** The base name a PathInfo's root node carries (checked against its key by IndexRecords.verify). */
-  static String baseNameOf(PathInfo info) {
-    var node = info.getNode();
-    return (node.hasDirectory() ? node.getDirectory().getName()
-        : node.hasFile() ? node.getFile().getName() : node.getSymlink().getName()).toStringUtf8();
   }
 
   private static String baseName(FetchRequest request) {

@@ -2,6 +2,7 @@ package dev.narflow.indexer;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.narflow.indexer.v1.Route;
+import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
@@ -149,7 +150,7 @@ final class StatusView {
       }
     }
     String baseName = route != null && !route.getBaseName().isEmpty() ? route.getBaseName()
-        : info != null ? Router.baseNameOf(info) : "";
+        : info != null ? IndexRecords.baseNameOf(info) : "";
     Optional<PathFailure> failure = state == PathState.FAILED ? Optional.of(failure(route, baseName)) : Optional.empty();
     return new PathStatus(path, baseName, state, route != null && route.getClosureWanted(),
         info == null ? 0 : info.getNarinfo().getNarSize(), references, failure, waitsOn);

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
@@ -30,11 +29,12 @@ public final class OptionDefaults implements IDefaultValueProvider {
 
   private final Map<String, String> environment;
   /** Every option name any narflow command takes: a file shared by several commands may set them all. */
-  private Supplier<Set<String>> knownOptions = Set::of;
+  private final Set<String> knownOptions;
   private ConfigFile config;
 
-  public OptionDefaults(Map<String, String> environment) {
+  private OptionDefaults(Map<String, String> environment, Set<String> knownOptions) {
     this.environment = Map.copyOf(environment);
+    this.knownOptions = Set.copyOf(knownOptions);
   }
 
   /** The defaults of {@code command}'s {@link CommandLine}, which {@code install} set up. */
@@ -57,12 +57,9 @@ public final class OptionDefaults implements IDefaultValueProvider {
       }
     }
     known.remove(CONFIG_OPTION.substring(2));
-    Set<String> all = Set.copyOf(known);
     for (CommandLine sub : root.getSubcommands().values()) {
       if (sub.getCommandSpec().findOption(CONFIG_OPTION) == null) continue; // help
-      OptionDefaults defaults = new OptionDefaults(environment);
-      defaults.knownOptions = () -> all;
-      sub.setDefaultValueProvider(defaults);
+      sub.setDefaultValueProvider(new OptionDefaults(environment, known));
     }
   }
 
@@ -87,21 +84,13 @@ public final class OptionDefaults implements IDefaultValueProvider {
     } catch (ConfigFile.InvalidException e) {
       throw new ParameterException(command, CONFIG_OPTION + ": " + e.getMessage());
     }
-    Set<String> known = knownOptions.get().isEmpty() ? namesOf(command.getCommandSpec()) : knownOptions.get();
     read.entries().forEach((name, entry) -> {
-      if (!known.contains(name)) {
+      if (!knownOptions.contains(name)) {
         throw new ParameterException(command, CONFIG_OPTION + ": " + read.where(entry) + ": no narflow command has an option --"
             + name + (name.equals("config") ? " (a configuration file cannot name another)" : ""));
       }
     });
     config = read;
-  }
-
-  private static Set<String> namesOf(CommandSpec spec) {
-    Set<String> names = new TreeSet<>();
-    for (OptionSpec o : spec.options()) if (o.longestName().startsWith("--")) names.add(o.longestName().substring(2));
-    names.remove(CONFIG_OPTION.substring(2));
-    return names;
   }
 
   /** The value for an option not on the command line: its variable's, else the file's. */

@@ -8,6 +8,7 @@ import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.castore.BlobStats;
 import dev.narflow.topics.castore.v1.StatBlobResponse;
 import dev.narflow.topics.castore.v1.StatBlobResponse.ChunkMeta;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,7 +105,7 @@ public final class ChunkLists {
       return store.getChunkFrame(chunk.digest(), chunk.size());
     } catch (ChunkNotFoundException e) {
       if (!guessed) throw e;
-      java.io.ByteArrayOutputStream frames = new java.io.ByteArrayOutputStream();
+      ByteArrayOutputStream frames = new ByteArrayOutputStream();
       for (BlobChunk part : partsOf(store, chunk, e)) frames.write(store.getChunkFrame(part.digest(), part.size()));
       return frames.toByteArray();
     }

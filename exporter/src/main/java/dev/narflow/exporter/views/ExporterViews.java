@@ -17,9 +17,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.BytesSerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.CloseOptions;
@@ -72,8 +76,7 @@ public final class ExporterViews implements Closeable {
   private final Path stateDir;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private volatile KafkaStreams streams;
-  private final java.util.concurrent.ConcurrentMap<String, ReadOnlyKeyValueStore<Bytes, byte[]>> handles =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentMap<String, ReadOnlyKeyValueStore<Bytes, byte[]>> handles = new ConcurrentHashMap<>();
 
   private ExporterViews(Builder b) {
     this.kafka = Map.copyOf(b.kafka);
@@ -164,9 +167,8 @@ public final class ExporterViews implements Closeable {
   }
 
   /** Calls {@code action} with every servable PathInfo, one at a time (bounded memory). */
-  public void forEachServablePath(java.util.function.Consumer<PathInfo> action) {
-    try (var it = store(SERVABLE_PATHS).prefixScan(Bytes.wrap(new byte[] {'P'}),
-        new org.apache.kafka.common.serialization.BytesSerializer())) {
+  public void forEachServablePath(Consumer<PathInfo> action) {
+    try (var it = store(SERVABLE_PATHS).prefixScan(ServablePaths.BY_PATH_PREFIX, new BytesSerializer())) {
       while (it.hasNext()) action.accept(parse(it.next().value, PathInfo.parser(), "a servable PathInfo"));
     }
   }

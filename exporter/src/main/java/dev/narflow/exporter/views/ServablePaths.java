@@ -21,6 +21,8 @@ final class ServablePaths implements Processor<byte[], byte[], Void, Void> {
   private static final Logger LOG = LoggerFactory.getLogger(ServablePaths.class);
   private static final byte BY_PATH = 'P';
   private static final byte BY_NAR_HASH = 'N';
+  /** The prefix of every by-path key, to walk them all. */
+  static final Bytes BY_PATH_PREFIX = Bytes.wrap(new byte[] {BY_PATH});
 
   private KeyValueStore<Bytes, byte[]> store;
 

@@ -12,7 +12,10 @@ import dev.narflow.ops.ConfigOption;
 import dev.narflow.ops.ConfigurationException;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.topics.castore.B3Digest;
+import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.nix.StoreDir;
+import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -153,9 +156,7 @@ public final class RebuildIndexCommand implements Callable<Integer> {
   }
 
   private static String name(PathInfo info) {
-    var node = info.getNode();
-    return "/nix/store/" + (node.hasDirectory() ? node.getDirectory().getName()
-        : node.hasFile() ? node.getFile().getName() : node.getSymlink().getName()).toStringUtf8();
+    return StoreDir.DEFAULT.print(StorePath.parseBaseName(IndexRecords.baseNameOf(info)));
   }
 
   private static ChunkStore openChunkStore(ChunkStoreLocation chunks) throws ConfigurationException {

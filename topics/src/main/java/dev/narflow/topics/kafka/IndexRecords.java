@@ -76,15 +76,27 @@ public final class IndexRecords {
     return record;
   }
 
-  private static void checkPathInfo(StorePathKey key, PathInfo info) {
-    Node root = info.getNode();
-    ByteString rootName = switch (root.getNodeCase()) {
+  /**
+   * The store path base name a PathInfo's root node carries ({@code <hash>-<name>}, as snix names
+   * it); checked against the key by {@link #verify}.
+   *
+   * @throws IllegalArgumentException if the PathInfo has no root node
+   */
+  public static String baseNameOf(PathInfo info) {
+    return rootName(info.getNode()).toStringUtf8();
+  }
+
+  private static ByteString rootName(Node root) {
+    return switch (root.getNodeCase()) {
       case DIRECTORY -> root.getDirectory().getName();
       case FILE -> root.getFile().getName();
       case SYMLINK -> root.getSymlink().getName();
       case NODE_NOT_SET -> throw new IllegalArgumentException("PathInfo has no root node");
     };
-    StorePath path = storePath(rootName, "root node name");
+  }
+
+  private static void checkPathInfo(StorePathKey key, PathInfo info) {
+    StorePath path = storePath(rootName(info.getNode()), "root node name");
     if (!StorePathKey.of(path).equals(key)) {
       throw new IllegalArgumentException("PathInfo root node is named " + path.baseName()
           + ", not a path with hash part " + key.hashPart());

@@ -262,6 +262,17 @@ public final class Indexer implements Closeable {
     }
   }
 
+  /** The error that stopped processing, if one did; the instance is of no further use then. */
+  public Optional<Throwable> failure() {
+    return Optional.ofNullable(failure.get());
+  }
+
+  /** Whether it processes now (started, not rebalancing, restoring or stopped). */
+  public boolean isRunning() {
+    KafkaStreams s = streams;
+    return s != null && s.state() == KafkaStreams.State.RUNNING;
+  }
+
   /** Waits until the indexer processes (its stores are queryable); false on timeout or failure. */
   public boolean awaitRunning(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -135,6 +135,11 @@ public final class IngestWorker implements Closeable {
     return new Builder();
   }
 
+  /** The consumer group of every worker of a deployment: {@code <topic prefix>narflow-workers}. */
+  public static String defaultGroupId(String topicPrefix) {
+    return topicPrefix + "narflow-workers";
+  }
+
   /** The transactional id and client id base of this worker's Kafka clients. */
   public String workerId() {
     return workerId;

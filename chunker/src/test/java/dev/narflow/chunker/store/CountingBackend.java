@@ -4,14 +4,16 @@ import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Passes every call through to a real backend, counting them. */
-final class CountingBackend implements ObjectBackend {
-  final ObjectBackend delegate;
-  final AtomicInteger puts = new AtomicInteger();
-  final AtomicInteger gets = new AtomicInteger();
-  final AtomicInteger lookups = new AtomicInteger(); // exists and stat
+/** Passes every call through to a real backend, counting them (not a mock: every call is served). */
+public final class CountingBackend implements ObjectBackend {
+  public final ObjectBackend delegate;
+  public final AtomicInteger puts = new AtomicInteger();
+  public final AtomicInteger gets = new AtomicInteger();
+  /** Of {@link #gets}, those of blob indexes ({@code blobs/…}); the rest read chunks. */
+  public final AtomicInteger blobIndexGets = new AtomicInteger();
+  public final AtomicInteger lookups = new AtomicInteger(); // exists and stat
 
-  CountingBackend(ObjectBackend delegate) {
+  public CountingBackend(ObjectBackend delegate) {
     this.delegate = delegate;
   }
 
@@ -24,6 +26,7 @@ final class CountingBackend implements ObjectBackend {
   @Override
   public Optional<byte[]> get(String key, int maxBytes) throws IOException {
     gets.incrementAndGet();
+    if (key.startsWith("blobs/")) blobIndexGets.incrementAndGet();
     return delegate.get(key, maxBytes);
   }
 

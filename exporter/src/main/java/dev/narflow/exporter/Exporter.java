@@ -35,8 +35,10 @@ public final class Exporter implements Closeable {
   private final ExporterMetrics metrics;
 
   private Exporter(Builder b) {
+    // Chunk lists from the views' B records: the index has them, so no blob-index GET per large file.
     renderer = NarRenderer.builder(b.chunkStore).parallelism(b.fetchThreads)
-        .window(prefetchWindow(Runtime.getRuntime().maxMemory(), b.maxRenders)).build();
+        .window(prefetchWindow(Runtime.getRuntime().maxMemory(), b.maxRenders))
+        .blobIndexes(BinaryCacheHandler.blobIndexes(b.views)).build();
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("exporter");
     server = new Server(threads);

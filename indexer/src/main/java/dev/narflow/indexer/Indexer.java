@@ -10,6 +10,7 @@ import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.Closeable;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -34,16 +36,20 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.BytesSerializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -51,6 +57,7 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.processor.StateRestoreListener;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.Stores;
@@ -262,6 +269,17 @@ public final class Indexer implements Closeable {
     }
   }
 
+  /** The error that stopped processing, if one did; the instance is of no further use then. */
+  public Optional<Throwable> failure() {
+    return Optional.ofNullable(failure.get());
+  }
+
+  /** Whether it processes now (started, not rebalancing, restoring or stopped). */
+  public boolean isRunning() {
+    KafkaStreams s = streams;
+    return s != null && s.state() == KafkaStreams.State.RUNNING;
+  }
+
   /** Waits until the indexer processes (its stores are queryable); false on timeout or failure. */
   public boolean awaitRunning(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -337,6 +355,80 @@ public final class Indexer implements Closeable {
     return IndexSurvey.of(store(s, IndexReader.PATH_INFOS), store(s, CompletionResolver.NODE_PROGRESS),
         store(s, CompletionResolver.PENDING_DEPENDENCIES), maxListed);
   }
+
+  /**
+   * Registers this indexer's Prometheus metrics ({@link IndexerMetrics}) in {@code registry},
+   * before or after {@link #start}; once per registry.
+   */
+  public IndexerMetrics registerMetrics(PrometheusRegistry registry) {
+    return new IndexerMetrics(this, registry, IndexerMetrics.PATH_COUNT_INTERVAL);
+  }
+
+  /**
+   * Why this instance cannot answer yet (not started, restoring or rebalancing, stopped on an
+   * error), or empty while it processes: for a service's {@code /healthz}.
+   */
+  public Optional<String> notReadyReason() {
+    KafkaStreams s = streams;
+    if (s == null) return Optional.of("the indexer is not started");
+    Throwable failed = failure.get();
+    if (failed != null) return Optional.of("the indexer stopped: " + failed.getMessage());
+    KafkaStreams.State state = s.state();
+    if (state == KafkaStreams.State.RUNNING) return Optional.empty();
+    return Optional.of("the indexer is " + state.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+  }
+
+  /** Kafka Streams' own metrics (threads, consumers, producers); empty before start. */
+  Map<MetricName, ? extends Metric> streamsMetrics() {
+    KafkaStreams s = streams;
+    return s == null ? Map.of() : s.metrics();
+  }
+
+  /** RocksDB's estimate of the PathInfos in this instance's stores; empty while they are not queryable. */
+  OptionalLong approximatePathsIndexed() {
+    KafkaStreams s = streams;
+    if (s == null) return OptionalLong.empty();
+    try {
+      return OptionalLong.of(Indexer.<StorePathKey, PathInfo>store(s, IndexReader.PATH_INFOS).approximateNumEntries());
+    } catch (InvalidStateStoreException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  /**
+   * Indexed paths in this instance's stores, closure-complete or not, by one pass over the
+   * closure nodes' progress (two small entries per path: no PathInfo is read). Empty while the
+   * stores are not queryable.
+   */
+  Optional<PathCounts> countPaths() {
+    KafkaStreams s = streams;
+    if (s == null) return Optional.empty();
+    try {
+      long complete = 0;
+      long waiting = 0;
+      ReadOnlyKeyValueStore<Bytes, Integer> progress = store(s, CompletionResolver.NODE_PROGRESS);
+      try (KeyValueIterator<Bytes, Integer> it = progress.prefixScan(PATH_NODES, new BytesSerializer())) {
+        while (it.hasNext()) {
+          KeyValue<Bytes, Integer> node = it.next();
+          if (!CompletionNode.isClosure(node.key)) continue;
+          if (node.value != null && node.value == 0) {
+            complete++;
+          } else {
+            waiting++;
+          }
+        }
+      }
+      return Optional.of(new PathCounts(complete, waiting));
+    } catch (InvalidStateStoreException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The first byte of every path's completion nodes (see {@link CompletionNode}). */
+  private static final Bytes PATH_NODES = Bytes.wrap(new byte[] {'P'});
+
+  /** Indexed paths by completeness: {@code waiting} have a reference or a directory not complete yet. */
+  record PathCounts(long closureComplete, long waiting) {}
 
   /** Changelog records restored into the stores since start: 0 when the state on disk was current. */
   long recordsRestored() {

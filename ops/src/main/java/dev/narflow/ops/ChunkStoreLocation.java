@@ -1,9 +1,12 @@
 package dev.narflow.ops;
 
+import dev.narflow.chunker.store.ChunkStore;
+import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.chunker.store.LocalDirectoryBackend;
 import dev.narflow.chunker.store.ObjectBackend;
 import dev.narflow.chunker.store.S3Backend;
 import dev.narflow.chunker.store.S3Config;
+import dev.narflow.topics.castore.B3Digest;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -64,6 +67,31 @@ public sealed interface ChunkStoreLocation {
 
   /** The store's objects; the caller closes the backend (a chunk store over it, usually). */
   ObjectBackend openBackend() throws IOException;
+
+  /**
+   * A chunk store over {@link #openBackend}, after one request to it, so that a store that is
+   * unreachable, missing (no such bucket) or refusing our credentials shows at start as one line,
+   * not in the first NAR.
+   *
+   * @throws ConfigurationException naming the store (never its credentials) and the reason
+   */
+  default ChunkStore openStore() throws ConfigurationException {
+    ChunkStore store = null;
+    try {
+      store = LayoutChunkStore.builder(openBackend()).build();
+      store.hasChunk(B3Digest.of(new byte[32]));
+      return store;
+    } catch (IOException | RuntimeException e) {
+      if (store != null) {
+        try {
+          store.close();
+        } catch (IOException | RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw new ConfigurationException("chunk store " + this + ": " + e.getMessage(), e);
+    }
+  }
 
   String AWS_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID";
   String AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY";

@@ -50,12 +50,17 @@ public final class KafkaSetup {
 
   /** With an external Kafka as well: two processes on one DIR would share its state and worker id. */
   public static DataDir.Lock lock(DataDir dataDir) throws ConfigurationException {
+    return lock(dataDir.root());
+  }
+
+  /** A directory of this process's own (a service's state): taken, or one line saying who has it. */
+  public static DataDir.Lock lock(java.nio.file.Path directory) throws ConfigurationException {
     try {
-      return dataDir.lock();
+      return DataDir.lock(directory);
     } catch (DirectoryInUseException e) {
-      throw new ConfigurationException(dataDir.root() + " is in use by another narflow process", e);
+      throw new ConfigurationException(directory + " is in use by another narflow process", e);
     } catch (IOException e) {
-      throw new ConfigurationException("cannot lock " + dataDir.root() + ": " + e.getMessage(), e);
+      throw new ConfigurationException("cannot lock " + directory + ": " + e.getMessage(), e);
     }
   }
 
@@ -69,13 +74,49 @@ public final class KafkaSetup {
     }
   }
 
+  /**
+   * That the topics exist with their cleanup policies, creating none: a service on a cluster,
+   * whose topics an operator creates once ({@code narflow topics create}). The first contact too.
+   */
+  public static void checkTopics(Map<String, Object> kafka, String topicPrefix, Duration timeout)
+      throws ConfigurationException {
+    try (Admin admin = Admin.create(adminConfig(kafka, timeout))) {
+      NarflowTopics.checkAll(admin, topicPrefix);
+    } catch (KafkaException | IllegalStateException e) {
+      throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** That {@code topic} exists; otherwise one line: {@code missing}, which says what makes it. */
+  public static void requireTopic(Map<String, Object> kafka, String topic, String missing, Duration timeout)
+      throws ConfigurationException {
+    try (Admin admin = Admin.create(adminConfig(kafka, timeout))) {
+      if (!admin.listTopics().names().get().contains(topic)) throw new ConfigurationException(missing);
+    } catch (java.util.concurrent.ExecutionException | KafkaException e) {
+      throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
+          + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ConfigurationException("interrupted", e);
+    }
+  }
+
+  /**
+   * A client config whose calls give up after {@code timeout}, unless the operator's Kafka
+   * settings say otherwise: an unreachable cluster is one line, soon.
+   */
+  public static Map<String, Object> adminConfig(Map<String, Object> kafka, Duration timeout) {
+    Map<String, Object> config = new HashMap<>(kafka);
+    config.putIfAbsent(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    config.putIfAbsent(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2);
+    return config;
+  }
+
   /** Idempotent; also the first contact with an external cluster, so an unreachable one shows here. */
   public static void createTopics(Map<String, Object> kafka, TopicLayout layout, String topicPrefix, Duration timeout)
       throws ConfigurationException {
-    Map<String, Object> config = new HashMap<>(kafka);
-    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis() / 2);
-    try (Admin admin = Admin.create(config)) {
+    try (Admin admin = Admin.create(adminConfig(kafka, timeout))) {
       NarflowTopics.createAll(admin, layout, topicPrefix);
     } catch (KafkaException | IllegalStateException e) {
       throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)

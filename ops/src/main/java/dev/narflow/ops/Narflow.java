@@ -1,5 +1,8 @@
 package dev.narflow.ops;
 
+import dev.narflow.ops.admin.EnqueueCommand;
+import dev.narflow.ops.admin.StatusCommand;
+import dev.narflow.ops.admin.TopicsCommand;
 import dev.narflow.ops.inspect.InspectCommand;
 import dev.narflow.ops.keygen.KeygenCommand;
 import dev.narflow.ops.mirror.MirrorCommand;
@@ -7,6 +10,10 @@ import dev.narflow.ops.mirror.MirrorPipeline;
 import dev.narflow.ops.mirror.MirrorRun;
 import dev.narflow.ops.rebuild.RebuildIndexCommand;
 import dev.narflow.ops.serve.ServeCommand;
+import dev.narflow.ops.service.BrokerCommand;
+import dev.narflow.ops.service.ExporterCommand;
+import dev.narflow.ops.service.IndexerCommand;
+import dev.narflow.ops.service.WorkerCommand;
 import java.io.FileNotFoundException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -49,6 +56,14 @@ public final class Narflow implements Runnable {
     cli.addSubcommand("mirror", MirrorCommand.commandLine(environment, mirrorRun));
     cli.addSubcommand("serve", new CommandLine(new ServeCommand(environment)));
     cli.addSubcommand("rebuild-index", new CommandLine(new RebuildIndexCommand(environment)));
+    // The distributed pieces (DESIGN §6): services, then the commands that drive them.
+    cli.addSubcommand("broker", new CommandLine(new BrokerCommand()));
+    cli.addSubcommand("worker", new CommandLine(new WorkerCommand(environment)));
+    cli.addSubcommand("indexer", new CommandLine(new IndexerCommand()));
+    cli.addSubcommand("exporter", new CommandLine(new ExporterCommand(environment)));
+    cli.addSubcommand("enqueue", new CommandLine(new EnqueueCommand()));
+    cli.addSubcommand("status", new CommandLine(new StatusCommand()));
+    cli.addSubcommand("topics", new CommandLine(new TopicsCommand()));
     OptionDefaults.install(cli, environment);
     // An operator gets one clear line per problem, never a stack trace; bad configuration is a usage error.
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

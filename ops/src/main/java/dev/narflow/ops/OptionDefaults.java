@@ -1,6 +1,8 @@
 package dev.narflow.ops;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -48,8 +50,10 @@ public final class OptionDefaults implements IDefaultValueProvider {
    * option of any of them (the others ignore it), but nothing else.
    */
   public static void install(CommandLine root, Map<String, String> environment) {
+    List<CommandLine> commands = new ArrayList<>();
+    collect(root, commands);
     Set<String> known = new TreeSet<>();
-    for (CommandLine sub : root.getSubcommands().values()) {
+    for (CommandLine sub : commands) {
       for (OptionSpec o : sub.getCommandSpec().options()) {
         if (o.longestName().startsWith("--") && !o.usageHelp() && !o.versionHelp()) {
           known.add(o.longestName().substring(2));
@@ -57,9 +61,17 @@ public final class OptionDefaults implements IDefaultValueProvider {
       }
     }
     known.remove(CONFIG_OPTION.substring(2));
-    for (CommandLine sub : root.getSubcommands().values()) {
-      if (sub.getCommandSpec().findOption(CONFIG_OPTION) == null) continue; // help
+    for (CommandLine sub : commands) {
+      if (sub.getCommandSpec().findOption(CONFIG_OPTION) == null) continue; // help, command groups
       sub.setDefaultValueProvider(new OptionDefaults(environment, known));
+    }
+  }
+
+  /** Every command below {@code command}, nested ones ({@code topics create}) included. */
+  private static void collect(CommandLine command, List<CommandLine> into) {
+    for (CommandLine sub : command.getSubcommands().values()) {
+      into.add(sub);
+      collect(sub, into);
     }
   }
 

@@ -50,6 +50,28 @@ public final class ChunkLists {
     return fromIndex(digest, size, stat, store.location());
   }
 
+  /**
+   * A blob's chunk list, and whether it is only a guess (a blob taken to be its own single chunk
+   * because nothing lists its chunks; see {@link #fetch}).
+   */
+  record Resolved(List<BlobChunk> chunks, boolean guessed) {}
+
+  /**
+   * The chunks of blob {@code digest} from {@code index} when it lists them; else the blob as its
+   * own single chunk, a guess checked when the chunk is fetched, as long as it can be one; else
+   * (no lookup, or a blob larger than any chunk) from the store's blob index.
+   */
+  static Resolved resolve(ChunkStore store, BlobIndexLookup index, B3Digest digest, long size)
+      throws IOException {
+    if (index == null || size == 0) return new Resolved(resolve(store, digest, size), false);
+    StatBlobResponse stat = index.get(digest);
+    if (stat != null) return new Resolved(fromIndex(digest, size, stat, "the index"), false);
+    if (size <= FastCdc.MAXIMUM_MAX) {
+      return new Resolved(List.of(new BlobChunk(digest, 0, digest, (int) size)), true);
+    }
+    return new Resolved(resolve(store, digest, size), false);
+  }
+
   /** The chunks a blob index lists, checked against the blob's size. */
   public static List<BlobChunk> fromIndex(B3Digest digest, long size, StatBlobResponse stat,
       String where) throws IOException {

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Fetches the chunks of a sequence of blob slices in order, ahead of the reader and in parallel,
@@ -57,7 +58,7 @@ public final class ChunkPrefetcher implements Closeable {
     }
   }
 
-  private record PendingSlice(BlobSlice slice, boolean guessed, CompletableFuture<List<BlobChunk>> chunks) {}
+  private record PendingSlice(BlobSlice slice, CompletableFuture<ChunkLists.Resolved> chunks) {}
 
   private record PendingChunk(BlobChunk chunk, CompletableFuture<byte[]> bytes) {}
 
@@ -66,6 +67,7 @@ public final class ChunkPrefetcher implements Closeable {
   private final Source source;
   private final Window window;
   private final boolean frames;
+  private final BlobIndexLookup index;
 
   private final ArrayDeque<PendingSlice> slices = new ArrayDeque<>();
   private final ArrayDeque<PendingChunk> chunks = new ArrayDeque<>();
@@ -85,11 +87,22 @@ public final class ChunkPrefetcher implements Closeable {
    * not decompressed for the caller) instead of its raw bytes.
    */
   public ChunkPrefetcher(ChunkStore store, Executor executor, Source source, Window window, boolean frames) {
+    this(store, executor, source, window, frames, null);
+  }
+
+  /**
+   * With an {@code index}, chunk lists come from it (looked up on the reader's thread: a local
+   * lookup costs less than a hand-off to a fetch thread) and the store's blob indexes are read only
+   * for blobs it does not know that cannot be single chunks; without one, from the store.
+   */
+  public ChunkPrefetcher(ChunkStore store, Executor executor, Source source, Window window, boolean frames,
+      BlobIndexLookup index) {
     this.store = Objects.requireNonNull(store, "store");
     this.executor = Objects.requireNonNull(executor, "executor");
     this.source = Objects.requireNonNull(source, "source");
     this.window = Objects.requireNonNull(window, "window");
     this.frames = frames;
+    this.index = index;
   }
 
   /**
@@ -97,7 +110,7 @@ public final class ChunkPrefetcher implements Closeable {
    * first chunk of a slice may begin before the slice and the last end after it: chunks are whole.
    */
   public Fetched next() throws IOException {
-    if (closed) throw new IllegalStateException("prefetcher closed");
+    if (closed) throw new IOException("chunk prefetcher closed");
     topUp(true);
     PendingChunk head = chunks.poll();
     if (head == null) return null;
@@ -126,13 +139,8 @@ public final class ChunkPrefetcher implements Closeable {
         if (!chunks.isEmpty() && bytesAhead + next.size() > window.maxBytesAhead()) return;
         currentIndex++;
         boolean guessed = currentGuessed;
-        chunks.add(new PendingChunk(next, CompletableFuture.supplyAsync(() -> {
-          try {
-            return frames ? ChunkLists.fetchFrame(store, next, guessed) : ChunkLists.fetch(store, next, guessed);
-          } catch (IOException e) {
-            throw new CompletionException(e);
-          }
-        }, executor)));
+        chunks.add(new PendingChunk(next, submit(() ->
+            frames ? ChunkLists.fetchFrame(store, next, guessed) : ChunkLists.fetch(store, next, guessed))));
         bytesAhead += next.size();
         continue;
       }
@@ -140,24 +148,48 @@ public final class ChunkPrefetcher implements Closeable {
       if (slice == null) return;
       if (!slice.chunks().isDone() && !(mayWait && chunks.isEmpty())) return;
       slices.poll();
-      current = BlobWriter.await(slice.chunks());
-      currentGuessed = slice.guessed();
+      ChunkLists.Resolved resolved = BlobWriter.await(slice.chunks());
+      current = resolved.chunks();
+      currentGuessed = resolved.guessed();
       currentIndex = 0;
     }
   }
 
-  private PendingSlice resolve(BlobSlice slice) {
+  private PendingSlice resolve(BlobSlice slice) throws IOException {
     if (slice.size() <= Math.min(window.singleChunkUpTo(), Integer.MAX_VALUE)) {
       BlobChunk whole = new BlobChunk(slice.digest(), 0, slice.digest(), (int) slice.size());
-      return new PendingSlice(slice, true, CompletableFuture.completedFuture(List.of(whole)));
+      return new PendingSlice(slice, CompletableFuture.completedFuture(new ChunkLists.Resolved(List.of(whole), true)));
     }
-    return new PendingSlice(slice, false, CompletableFuture.supplyAsync(() -> {
-      try {
-        return overlapping(ChunkLists.resolve(store, slice.digest(), slice.size()), slice);
-      } catch (IOException e) {
-        throw new CompletionException(e);
-      }
-    }, executor));
+    if (index != null) {
+      ChunkLists.Resolved r = ChunkLists.resolve(store, index, slice.digest(), slice.size());
+      return new PendingSlice(slice, CompletableFuture.completedFuture(
+          new ChunkLists.Resolved(overlapping(r.chunks(), slice), r.guessed())));
+    }
+    return new PendingSlice(slice, submit(() ->
+        new ChunkLists.Resolved(overlapping(ChunkLists.resolve(store, slice.digest(), slice.size()), slice), false)));
+  }
+
+  private interface Fetch<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * Runs a fetch on the executor. An executor that was shut down (its renderer or reader closed
+   * while this read was still going) is an IOException of this read, not an unchecked
+   * RejectedExecutionException escaping to whoever serves it.
+   */
+  private <T> CompletableFuture<T> submit(Fetch<T> fetch) throws IOException {
+    try {
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          return fetch.run();
+        } catch (IOException e) {
+          throw new CompletionException(e);
+        }
+      }, executor);
+    } catch (RejectedExecutionException e) {
+      throw new IOException("chunk fetches refused: the reader or renderer was closed while reading", e);
+    }
   }
 
   /** The chunks that hold bytes of the slice: a contiguous run of the list. */

@@ -14,6 +14,8 @@ package dev.narflow.chunker.nar;
  * @param contentBytes bytes of all files' contents
  * @param uniqueChunkBytes uncompressed bytes of the distinct chunks
  * @param storedBytes bytes written to the store for the new chunks (compressed)
+ * @param newChunkBytes uncompressed bytes of the new chunks: with {@code contentBytes}, what the
+ *     store deduplicated (known chunks cost no upload), apart from what compression saved
  */
 public record ImportStats(
     long files,
@@ -25,4 +27,5 @@ public record ImportStats(
     long newChunks,
     long contentBytes,
     long uniqueChunkBytes,
-    long storedBytes) {}
+    long storedBytes,
+    long newChunkBytes) {}

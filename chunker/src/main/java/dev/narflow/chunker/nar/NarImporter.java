@@ -148,6 +148,7 @@ public final class NarImporter implements Closeable {
     private long contentBytes;
     private long uniqueChunkBytes;
     private long storedBytes;
+    private long newChunkBytes;
 
     void directoryStart(ByteString name) {
       PendingDirectory d = new PendingDirectory(name);
@@ -201,7 +202,7 @@ public final class NarImporter implements Closeable {
         throw e;
       }
       ImportStats stats = new ImportStats(files, directoryCount, symlinks, blobDigests.size(), chunks,
-          chunkDigests.size(), newChunks, contentBytes, uniqueChunkBytes, storedBytes);
+          chunkDigests.size(), newChunks, contentBytes, uniqueChunkBytes, storedBytes, newChunkBytes);
       return new ImportResult(node, sha256, narSize, List.copyOf(directories.values()), indexes, stats);
     }
 
@@ -244,6 +245,7 @@ public final class NarImporter implements Closeable {
       chunks += blob.chunkCount();
       newChunks += blob.newChunks();
       storedBytes += blob.storedBytes();
+      newChunkBytes += blob.newRawBytes();
       if (!blobDigests.add(blob.digest())) return;
       for (ChunkMeta chunk : blob.chunks()) {
         if (chunkDigests.add(B3Digest.of(chunk.getDigest()))) uniqueChunkBytes += chunk.getSize();

@@ -1,5 +1,6 @@
 package dev.narflow.chunker.nar;
 
+import dev.narflow.chunker.blob.BlobIndexLookup;
 import dev.narflow.chunker.blob.BlobSlice;
 import dev.narflow.chunker.blob.ChunkPrefetcher;
 import dev.narflow.chunker.store.ChunkStore;
@@ -29,9 +30,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * with {@link NarWriter#skipContents}, so offsets stay exact. {@link #narSize} computes the size
  * from the tree alone.
  *
- * <p><b>Errors.</b> A missing or altered Directory is a {@link MissingDirectoryException}, a
- * missing or corrupt chunk the store's exception; each names the digest. The output is then
- * incomplete. Every chunk is verified (BLAKE3) by the store.
+ * <p><b>Errors.</b> Every failure is an IOException, so that a server handles corrupt data like a
+ * failed read: a missing or altered Directory is a {@link MissingDirectoryException}, a tree that
+ * cannot be a NAR (a file of 2^63 bytes or more, a bad digest or name) an {@link
+ * InvalidTreeException}, a missing or corrupt chunk the store's exception, a render still running
+ * when the renderer is closed a plain IOException. Each names the digest or path. The output is
+ * then incomplete. Every chunk is verified (BLAKE3) by the store.
+ *
+ * <p><b>Layouts.</b> {@link NarLayout} is the tree walked once; ranges rendered from it look no
+ * Directory up again (a server caches the layouts of the NARs it is asked ranges of).
  *
  * <p>Thread-safe; renders may run concurrently and share the fetch threads.
  */
@@ -39,10 +46,12 @@ public final class NarRenderer implements Closeable {
   private final ChunkStore store;
   private final ExecutorService fetchers;
   private final ChunkPrefetcher.Window window;
+  private final BlobIndexLookup blobIndexes;
 
   private NarRenderer(Builder b) {
     this.store = b.store;
     this.window = b.window;
+    this.blobIndexes = b.blobIndexes;
     AtomicInteger number = new AtomicInteger();
     this.fetchers = Executors.newFixedThreadPool(b.parallelism, runnable -> {
       Thread t = new Thread(runnable, "nar-render-" + number.incrementAndGet());
@@ -60,10 +69,9 @@ public final class NarRenderer implements Closeable {
     NarWriter writer = new NarWriter(OutputStream.nullOutputStream());
     TreeWalk walk = new TreeWalk(root, lookup);
     while (walk.next()) {
-      if (walk.kind() == TreeWalk.Kind.FILE) {
-        FileNode file = walk.file();
-        try (OutputStream contents = writer.openFile(walk.name(), file.getExecutable(), file.getSize())) {
-          writer.skipContents(file.getSize());
+      if (walk.kind() == TreeEvents.Kind.FILE) {
+        try (OutputStream contents = openFile(walk, writer)) {
+          writer.skipContents(walk.file().getSize());
         }
       } else {
         structure(walk, writer);
@@ -88,25 +96,45 @@ public final class NarRenderer implements Closeable {
    */
   public void render(Node root, DirectoryLookup lookup, long offset, long length, OutputStream out)
       throws IOException {
-    Objects.requireNonNull(out, "out");
+    long end = end(offset, length);
+    render(new TreeWalk(root, lookup), new FileSlices(new TreeWalk(root, lookup), offset, end), offset, end, out);
+  }
+
+  /**
+   * As {@link #render(Node, DirectoryLookup, long, long, OutputStream)}, from a layout: no Directory
+   * is looked up or checked again, and the first file in range is found without a walk.
+   */
+  public void render(NarLayout layout, long offset, long length, OutputStream out) throws IOException {
+    long end = end(offset, length);
+    render(layout.events(), layout.slices(offset, end), offset, end, out);
+  }
+
+  private static long end(long offset, long length) {
     if (offset < 0 || length < 0) {
       throw new IllegalArgumentException("invalid range: offset " + offset + ", length " + length);
     }
-    long end = length > Long.MAX_VALUE - offset ? Long.MAX_VALUE : offset + length;
+    return length > Long.MAX_VALUE - offset ? Long.MAX_VALUE : offset + length;
+  }
+
+  private void render(TreeEvents events, ChunkPrefetcher.Source slices, long offset, long end, OutputStream out)
+      throws IOException {
+    Objects.requireNonNull(out, "out");
     RangeSink sink = new RangeSink(out, offset, end);
     NarWriter writer = new NarWriter(sink);
-    TreeWalk walk = new TreeWalk(root, lookup);
-    FileSlices slices = new FileSlices(new TreeWalk(root, lookup), offset, end);
-    try (ChunkPrefetcher prefetcher = new ChunkPrefetcher(store, fetchers, slices, window)) {
-      while (writer.offset() < end && walk.next()) {
-        if (walk.kind() == TreeWalk.Kind.FILE) {
-          file(walk, writer, sink, prefetcher, offset, end);
+    try (ChunkPrefetcher prefetcher = prefetcher(slices, false)) {
+      while (writer.offset() < end && events.next()) {
+        if (events.kind() == TreeEvents.Kind.FILE) {
+          file(events, writer, sink, prefetcher, offset, end);
         } else {
-          structure(walk, writer);
+          structure(events, writer);
         }
       }
       writer.flush();
     }
+  }
+
+  private ChunkPrefetcher prefetcher(ChunkPrefetcher.Source slices, boolean frames) {
+    return new ChunkPrefetcher(store, fetchers, slices, window, frames, blobIndexes);
   }
 
   /**
@@ -122,20 +150,20 @@ public final class NarRenderer implements Closeable {
     NarWriter writer = new NarWriter(sink);
     TreeWalk walk = new TreeWalk(root, lookup);
     FileSlices slices = new FileSlices(new TreeWalk(root, lookup), 0, Long.MAX_VALUE);
-    try (ChunkPrefetcher prefetcher = new ChunkPrefetcher(store, fetchers, slices, window, true)) {
+    try (ChunkPrefetcher prefetcher = prefetcher(slices, true)) {
       while (walk.next()) {
-        if (walk.kind() != TreeWalk.Kind.FILE) {
+        if (walk.kind() != TreeEvents.Kind.FILE) {
           structure(walk, writer);
           continue;
         }
         FileNode file = walk.file();
         B3Digest digest = fileDigest(walk);
-        OutputStream contents = writer.openFile(walk.name(), file.getExecutable(), file.getSize());
+        OutputStream contents = openFile(walk, writer);
         long position = 0;
         while (position < file.getSize()) {
           ChunkPrefetcher.Fetched fetched = prefetcher.next();
           if (fetched == null || !fetched.chunk().blob().equals(digest) || fetched.chunk().offset() != position) {
-            throw new IllegalStateException("prefetch out of step at " + walk.path() + ": expected the chunk of "
+            throw new IOException("prefetch out of step at " + walk.path() + ": expected the chunk of "
                 + digest.hex() + " at " + position + ", got " + (fetched == null ? "none" : fetched.chunk()));
           }
           writer.skipContents(fetched.chunk().size()); // the framing before it reaches the sink first
@@ -194,12 +222,12 @@ public final class NarRenderer implements Closeable {
   }
 
   /** Writes a file: fetched chunks for the bytes in range, accounted-for gaps elsewhere. */
-  private static void file(TreeWalk walk, NarWriter writer, RangeSink sink,
+  private static void file(TreeEvents walk, NarWriter writer, RangeSink sink,
       ChunkPrefetcher prefetcher, long offset, long end) throws IOException {
     FileNode file = walk.file();
     long size = file.getSize();
     B3Digest digest = fileDigest(walk);
-    OutputStream contents = writer.openFile(walk.name(), file.getExecutable(), size);
+    OutputStream contents = openFile(walk, writer);
     long start = writer.offset();
     long lo = Math.max(offset - start, 0);
     long hi = Math.min(end - start, size);
@@ -207,13 +235,13 @@ public final class NarRenderer implements Closeable {
     while (position < hi && lo < hi) {
       ChunkPrefetcher.Fetched fetched = prefetcher.next();
       if (fetched == null || !fetched.chunk().blob().equals(digest)) {
-        throw new IllegalStateException("prefetch out of step at " + walk.path() + ": expected a chunk of "
+        throw new IOException("prefetch out of step at " + walk.path() + ": expected a chunk of "
             + digest.hex() + ", got " + (fetched == null ? "none" : fetched.chunk()));
       }
       long chunkOffset = fetched.chunk().offset();
       if (chunkOffset > position) {
         if (position != 0 || chunkOffset > lo) {
-          throw new IllegalStateException("prefetch out of step at " + walk.path() + ": chunk at "
+          throw new IOException("prefetch out of step at " + walk.path() + ": chunk at "
               + chunkOffset + ", expected " + position);
         }
         skip(writer, sink, chunkOffset); // wholly before the range: never fetched
@@ -230,21 +258,38 @@ public final class NarRenderer implements Closeable {
     sink.skipTo(writer.offset());
   }
 
-  private static B3Digest fileDigest(TreeWalk walk) throws IOException {
+  static B3Digest fileDigest(TreeEvents walk) throws IOException {
     try {
       return B3Digest.of(walk.file().getDigest());
     } catch (IllegalArgumentException e) {
-      throw new IOException("file " + walk.path() + ": " + e.getMessage(), e);
+      throw new InvalidTreeException(walk.path(), e.getMessage(), e);
     }
   }
 
-  /** Directory starts and ends, symlinks. */
-  private static void structure(TreeWalk walk, NarWriter writer) throws IOException {
-    switch (walk.kind()) {
-      case DIRECTORY_START -> writer.directoryStart(walk.name());
-      case DIRECTORY_END -> writer.directoryEnd();
-      case SYMLINK -> writer.symlink(walk.name(), walk.symlink().getTarget());
-      default -> throw new AssertionError(walk.kind());
+  /**
+   * Opens a file's contents. What NarWriter refuses (a negative size, a name NAR forbids) is the
+   * tree's fault: an {@link InvalidTreeException}, not an unchecked exception for the server.
+   */
+  static OutputStream openFile(TreeEvents walk, NarWriter writer) throws IOException {
+    FileNode file = walk.file();
+    try {
+      return writer.openFile(walk.name(), file.getExecutable(), file.getSize());
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new InvalidTreeException(walk.path(), e.getMessage(), e);
+    }
+  }
+
+  /** Directory starts and ends, symlinks; what NarWriter refuses is an {@link InvalidTreeException}. */
+  static void structure(TreeEvents walk, NarWriter writer) throws IOException {
+    try {
+      switch (walk.kind()) {
+        case DIRECTORY_START -> writer.directoryStart(walk.name());
+        case DIRECTORY_END -> writer.directoryEnd();
+        case SYMLINK -> writer.symlink(walk.name(), walk.symlink().getTarget());
+        default -> throw new AssertionError(walk.kind());
+      }
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new InvalidTreeException(walk.path(), e.getMessage(), e);
     }
   }
 
@@ -253,13 +298,13 @@ public final class NarRenderer implements Closeable {
    * render order, from a walk of its own laid out by a NarWriter that writes nowhere.
    */
   private static final class FileSlices implements ChunkPrefetcher.Source {
-    private final TreeWalk walk;
+    private final TreeEvents walk;
     private final NarWriter layout = new NarWriter(OutputStream.nullOutputStream());
     private final long offset;
     private final long end;
     private boolean done;
 
-    FileSlices(TreeWalk walk, long offset, long end) {
+    FileSlices(TreeEvents walk, long offset, long end) {
       this.walk = walk;
       this.offset = offset;
       this.end = end;
@@ -268,14 +313,14 @@ public final class NarRenderer implements Closeable {
     @Override
     public BlobSlice next() throws IOException {
       while (!done && layout.offset() < end && walk.next()) {
-        if (walk.kind() != TreeWalk.Kind.FILE) {
+        if (walk.kind() != TreeEvents.Kind.FILE) {
           structure(walk, layout);
           continue;
         }
         FileNode file = walk.file();
         long size = file.getSize();
         B3Digest digest = fileDigest(walk);
-        OutputStream contents = layout.openFile(walk.name(), file.getExecutable(), size);
+        OutputStream contents = openFile(walk, layout);
         long start = layout.offset();
         layout.skipContents(size);
         contents.close();
@@ -316,8 +361,8 @@ public final class NarRenderer implements Closeable {
     }
 
     /** The writer skipped contents: the next byte received is at {@code next}. */
-    void skipTo(long next) {
-      if (next < position) throw new IllegalStateException("sink at " + position + " cannot go back to " + next);
+    void skipTo(long next) throws IOException {
+      if (next < position) throw new IOException("sink at " + position + " cannot go back to " + next);
       position = next;
     }
 
@@ -330,7 +375,8 @@ public final class NarRenderer implements Closeable {
   /**
    * Stops the fetch threads once the fetches already queued are done (not shutdownNow(), which
    * would drop queued fetches whose futures then never complete, hanging the renders waiting on
-   * them). Renders still running fail on their next fetch. Does not close the store.
+   * them). Renders still running fail with an IOException at their next fetch. Does not close the
+   * store.
    */
   @Override
   public void close() {
@@ -341,6 +387,7 @@ public final class NarRenderer implements Closeable {
     private final ChunkStore store;
     private int parallelism = 4;
     private ChunkPrefetcher.Window window = ChunkPrefetcher.Window.DEFAULT;
+    private BlobIndexLookup blobIndexes;
 
     private Builder(ChunkStore store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -356,6 +403,16 @@ public final class NarRenderer implements Closeable {
     /** How far ahead to fetch; default {@link ChunkPrefetcher.Window#DEFAULT}. */
     public Builder window(ChunkPrefetcher.Window window) {
       this.window = Objects.requireNonNull(window, "window");
+      return this;
+    }
+
+    /**
+     * Where chunk lists of multi-chunk files come from (the exporter's views), as Directories come
+     * from a {@link DirectoryLookup}; the store's blob indexes are then read only for large blobs
+     * the lookup does not know. Default: none, every chunk list from the store.
+     */
+    public Builder blobIndexes(BlobIndexLookup lookup) {
+      this.blobIndexes = Objects.requireNonNull(lookup, "lookup");
       return this;
     }
 

@@ -18,8 +18,7 @@ import java.util.Objects;
  * (depth-first, entries of each directory merged from its three sorted lists by name bytes).
  * Every Directory looked up is checked against the digest and size its parent gives.
  */
-final class TreeWalk {
-  enum Kind { DIRECTORY_START, FILE, SYMLINK, DIRECTORY_END }
+final class TreeWalk implements TreeEvents {
 
   private record Frame(Directory directory, String path, int[] next) {}
 
@@ -36,13 +35,10 @@ final class TreeWalk {
   TreeWalk(Node root, DirectoryLookup lookup) {
     this.pendingRoot = Objects.requireNonNull(root, "root");
     this.lookup = Objects.requireNonNull(lookup, "lookup");
-    if (root.getNodeCase() == Node.NodeCase.NODE_NOT_SET) {
-      throw new IllegalArgumentException("root Node has no directory, file or symlink");
-    }
   }
 
-  /** Moves to the next node event; false at the end. */
-  boolean next() throws IOException {
+  @Override
+  public boolean next() throws IOException {
     if (pendingRoot != null) {
       Node root = pendingRoot;
       pendingRoot = null;
@@ -50,7 +46,8 @@ final class TreeWalk {
       switch (root.getNodeCase()) {
         case DIRECTORY -> enter(root.getDirectory(), "/");
         case FILE -> setFile(root.getFile(), "/");
-        default -> setSymlink(root.getSymlink(), "/");
+        case SYMLINK -> setSymlink(root.getSymlink(), "/");
+        default -> throw new InvalidTreeException("/", "the root Node has no directory, file or symlink");
       }
       return true;
     }
@@ -94,7 +91,12 @@ final class TreeWalk {
   }
 
   private void enter(DirectoryNode node, String at) throws IOException {
-    B3Digest digest = B3Digest.of(node.getDigest());
+    B3Digest digest;
+    try {
+      digest = B3Digest.of(node.getDigest());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidTreeException(at, e.getMessage(), e);
+    }
     Directory directory = lookup.get(digest);
     if (directory == null) throw new MissingDirectoryException(digest, at, "not found");
     if (!Directories.digest(directory).equals(digest)) {
@@ -115,7 +117,11 @@ final class TreeWalk {
     path = at;
   }
 
-  private void setFile(FileNode node, String at) {
+  /** The size is a uint64: 2^63 and more read as negative, and no NAR holds such a file. */
+  private void setFile(FileNode node, String at) throws InvalidTreeException {
+    if (node.getSize() < 0) {
+      throw new InvalidTreeException(at, "file size " + Long.toUnsignedString(node.getSize()) + " is 2^63 or more");
+    }
     kind = Kind.FILE;
     file = node;
     path = at;
@@ -127,25 +133,30 @@ final class TreeWalk {
     path = at;
   }
 
-  Kind kind() {
+  @Override
+  public Kind kind() {
     return kind;
   }
 
   /** The node's name; empty for the root; null at DIRECTORY_END. */
-  ByteString name() {
+  @Override
+  public ByteString name() {
     return name;
   }
 
-  FileNode file() {
+  @Override
+  public FileNode file() {
     return file;
   }
 
-  SymlinkNode symlink() {
+  @Override
+  public SymlinkNode symlink() {
     return symlink;
   }
 
   /** Path of the node for messages. */
-  String path() {
+  @Override
+  public String path() {
     return path;
   }
 }

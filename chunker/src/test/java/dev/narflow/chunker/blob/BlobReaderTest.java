@@ -40,6 +40,22 @@ class BlobReaderTest {
   }
 
   @Test
+  void aStreamReadAfterItsReaderClosedFailsWithAnIOException() throws Exception {
+    byte[] data = new byte[40_000];
+    new Random(7).nextBytes(data);
+    BlobResult blob = write(data);
+    assertTrue(blob.chunkCount() > 4, "several chunks: " + blob.chunkCount());
+    BlobReader reader = BlobReader.create(store, 1, new ChunkPrefetcher.Window(1, 1, 1, 0));
+    InputStream in = reader.open(blob.digest(), data.length);
+    byte[] first = in.readNBytes(10);
+    assertArrayEquals(Arrays.copyOf(data, 10), first);
+    reader.close();
+    // Not RejectedExecutionException: a server reading this stream expects IOExceptions only.
+    IOException e = assertThrows(IOException.class, in::readAllBytes);
+    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+  }
+
+  @Test
   void readsFromEveryKindOfOffsetFetchingNoChunkBeforeIt() throws Exception {
     long seed = 0x72656164L;
     Random random = new Random(seed);

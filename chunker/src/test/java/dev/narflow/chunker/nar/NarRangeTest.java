@@ -67,8 +67,21 @@ class NarRangeTest {
 
   private static void checkRange(NarRenderer renderer, CountingChunkStore store, ImportResult result,
       byte[] nar, List<Placed> chunks, long offset, long length) throws IOException {
+    checkRange(renderer, store, null, result, nar, chunks, offset, length);
+  }
+
+  /** As above; from {@code layout} when given. */
+  private static void checkRange(NarRenderer renderer, CountingChunkStore store, NarLayout layout, ImportResult result,
+      byte[] nar, List<Placed> chunks, long offset, long length) throws IOException {
     store.reset();
-    byte[] got = NarRoundTrip.render(renderer, result, offset, length);
+    byte[] got;
+    if (layout == null) {
+      got = NarRoundTrip.render(renderer, result, offset, length);
+    } else {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      renderer.render(layout, offset, length, out);
+      got = out.toByteArray();
+    }
     long end = Math.min(nar.length, length > nar.length ? nar.length : offset + length);
     assertArrayEquals(Arrays.copyOfRange(nar, (int) offset, (int) end), got, "range " + offset + "+" + length);
     Set<B3Digest> needed = new HashSet<>();
@@ -97,6 +110,21 @@ class NarRangeTest {
           checkRange(renderer, store, result, nar, chunks, offset, Long.MAX_VALUE);
           checkRange(renderer, store, result, nar, chunks, offset, random.nextInt(600));
         }
+        // From the tree's layout, with chunk lists from the index rather than the store: the same
+        // bytes and chunks, and no blob-index read at all.
+        NarLayout layout = NarLayout.of(result.root(), DirectoryLookup.of(result.directories()), Long.MAX_VALUE)
+            .orElseThrow();
+        assertEquals(nar.length, layout.narSize());
+        try (NarRenderer indexed = NarRenderer.builder(store).parallelism(2).window(NarRoundTripTest.window(params))
+            .blobIndexes(dev.narflow.chunker.blob.BlobIndexLookup.of(result.blobIndexes())).build()) {
+          for (long offset = 0; offset <= nar.length; offset++) {
+            checkRange(indexed, store, layout, result, nar, chunks, offset, Long.MAX_VALUE);
+            checkRange(indexed, store, layout, result, nar, chunks, offset, random.nextInt(600));
+            assertEquals(List.of(), store.indexGets, "no blob index read from the store");
+          }
+        }
+        assertTrue(NarLayout.of(result.root(), DirectoryLookup.of(result.directories()), 100).isEmpty(),
+            "a layout over its bound is not made");
       }
     }
   }

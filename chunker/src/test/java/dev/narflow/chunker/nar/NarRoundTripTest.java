@@ -68,6 +68,7 @@ class NarRoundTripTest {
             assertEquals(result.root(), again.root());
             assertEquals(0, again.stats().newChunks(), what);
             assertEquals(0, again.stats().storedBytes(), what);
+            assertEquals(0, again.stats().newChunkBytes(), what);
           }
         }
       }
@@ -93,6 +94,7 @@ class NarRoundTripTest {
     }
     ImportStats s = result.stats();
     assertEquals(s.uniqueChunks(), s.newChunks(), "a fresh store gets every distinct chunk: " + what);
+    assertEquals(s.uniqueChunkBytes(), s.newChunkBytes(), "and uploads each once: " + what);
     assertTrue(s.storedBytes() >= s.uniqueChunkBytes() || s.uniqueChunkBytes() < 1000,
         "random data does not compress: " + s);
   }

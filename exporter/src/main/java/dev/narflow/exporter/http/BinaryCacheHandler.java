@@ -1,6 +1,8 @@
 package dev.narflow.exporter.http;
 
+import dev.narflow.chunker.blob.BlobIndexLookup;
 import dev.narflow.chunker.nar.DirectoryLookup;
+import dev.narflow.chunker.nar.NarLayout;
 import dev.narflow.chunker.nar.NarRenderer;
 import dev.narflow.exporter.NarInfos;
 import dev.narflow.exporter.NarInfos.NarCompression;
@@ -56,7 +58,10 @@ public final class BinaryCacheHandler extends Handler.Abstract {
         }
       });
   private static final int NARINFO_CACHE = 8192;
+  /** Layouts of NARs asked for by range: ~150 bytes a file, so about 200,000 files' worth. */
+  static final long LAYOUT_CACHE_BYTES = 32L << 20;
   private final Duration renderWait;
+  private final NarLayouts layouts;
   private final byte[] cacheInfo;
 
   /**
@@ -73,6 +78,7 @@ public final class BinaryCacheHandler extends Handler.Abstract {
     this.signingKey = signingKey;
     this.renders = new Semaphore(maxRenders, true);
     this.renderWait = renderWait;
+    this.layouts = new NarLayouts(LAYOUT_CACHE_BYTES);
     this.cacheInfo = NixCacheInfo.of(StoreDir.DEFAULT, true, priority).toString().getBytes(StandardCharsets.UTF_8);
   }
 
@@ -149,6 +155,21 @@ public final class BinaryCacheHandler extends Handler.Abstract {
         return text(response, callback, 416, e.getMessage(), head);
       }
     }
+    // A range is rendered from the NAR's layout: cached for the next range of it, and walked (every
+    // Directory looked up and checked) before any header goes out, so that corrupt index data is a
+    // 500 here rather than a response cut short. A whole NAR streams from a walk unless a layout is
+    // at hand: it need not wait for the whole tree before its first byte.
+    Optional<NarLayout> layout;
+    try {
+      layout = status == 206 ? layouts.get(nar.narSha256(), info.getNode(), lookup()) : layouts.cached(nar.narSha256());
+      if (layout.isPresent() && layout.get().narSize() != size) {
+        throw new IOException("its tree renders " + layout.get().narSize() + " bytes, its NarSize is " + size);
+      }
+    } catch (IOException e) {
+      LOG.error("NAR {} cannot be rendered: {}", NarInfos.narUrl(nar.narSha256(), nar.compression()), e.getMessage());
+      response.getHeaders().remove(HttpHeader.CONTENT_RANGE);
+      return text(response, callback, 500, "this NAR cannot be rendered from the index", head);
+    }
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-nix-nar");
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, IMMUTABLE);
@@ -159,6 +180,9 @@ public final class BinaryCacheHandler extends Handler.Abstract {
       return true;
     }
     ByteRange slice = range;
+    if (layout.isPresent()) {
+      return stream(response, callback, nar, out -> renderer.render(layout.get(), slice.first(), slice.length(), out));
+    }
     return stream(response, callback, nar, out -> renderer.render(info.getNode(), lookup(), slice.first(), slice.length(), out));
   }
 
@@ -178,8 +202,29 @@ public final class BinaryCacheHandler extends Handler.Abstract {
     return stream(response, callback, nar, out -> renderer.renderZstd(info.getNode(), lookup(), out));
   }
 
+  /**
+   * The views' Directories, for a render. The views fail unchecked (stopped, or a record that no
+   * longer parses); to a render that is a failed read like any other.
+   */
   private DirectoryLookup lookup() {
-    return digest -> views.directory(digest).orElse(null);
+    return digest -> {
+      try {
+        return views.directory(digest).orElse(null);
+      } catch (RuntimeException e) {
+        throw new IOException("Directory " + digest.hex() + " from the exporter's views: " + e.getMessage(), e);
+      }
+    };
+  }
+
+  /** The views' blob indexes, for the renderer: a multi-chunk file costs no object-store GET. */
+  public static BlobIndexLookup blobIndexes(ExporterViews views) {
+    return digest -> {
+      try {
+        return views.blob(digest).orElse(null);
+      } catch (RuntimeException e) {
+        throw new IOException("blob index " + digest.hex() + " from the exporter's views: " + e.getMessage(), e);
+      }
+    };
   }
 
   /** What a render writes into the response. */

@@ -65,4 +65,9 @@ public final class ExporterMetrics {
   static String contentType() {
     return PrometheusTextFormatWriter.CONTENT_TYPE;
   }
+
+  /** The registry the metrics are in: what the dashboard's test reads the exporter's metric names from. */
+  public PrometheusRegistry registry() {
+    return registry;
+  }
 }

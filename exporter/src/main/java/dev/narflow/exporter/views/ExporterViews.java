@@ -128,6 +128,17 @@ public final class ExporterViews implements Closeable {
     s.start();
   }
 
+  /** The error that stopped processing, if one did; the instance is of no further use then. */
+  public Optional<Throwable> failure() {
+    return Optional.ofNullable(failure.get());
+  }
+
+  /** Whether it processes now (started, not rebalancing, restoring or stopped). */
+  public boolean isRunning() {
+    KafkaStreams s = streams;
+    return s != null && s.state() == KafkaStreams.State.RUNNING;
+  }
+
   /** Waits until both stores have read their topics to the end once; false on timeout or failure. */
   public boolean awaitRunning(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -97,6 +97,7 @@ public final class UpstreamClient implements Closeable {
   private final ScheduledThreadPoolExecutor watchdog;
   private final Sleeper sleeper;
   private final NarDecoders decoders;
+  private final UpstreamObserver observer;
 
   /** Waits between attempts; replaceable so tests can see the delays asked for. */
   interface Sleeper {
@@ -139,6 +140,7 @@ public final class UpstreamClient implements Closeable {
     watchdog.setRemoveOnCancelPolicy(true);
     this.sleeper = b.sleeper;
     this.decoders = b.decoders != null ? b.decoders : NarDecoders.choose(b.nativeXz);
+    this.observer = b.observer;
     if (!checkSignatures) {
       log.warn("signatures of upstream narinfos are NOT checked (--no-check-sigs): anything {} serves is accepted",
           b.upstreams);
@@ -208,7 +210,7 @@ public final class UpstreamClient implements Closeable {
     Objects.requireNonNull(info, "info");
     Compression compression = compressionOf(info.narInfo(), info.narUrl());
     URI narUrl = checkNarUrl(info.narUrl(), info.narUrl().toString());
-    HttpResponse<InputStream> response = withRetries(narUrl, () -> get(narUrl));
+    HttpResponse<InputStream> response = withRetries(narUrl, () -> get(narUrl, UpstreamObserver.Request.NAR));
     WatchedBody body = watch(response);
     return new VerifiedNar(info.narInfo(), narUrl, body, decoders.decoderFor(compression, info.narInfo()));
   }
@@ -270,7 +272,7 @@ public final class UpstreamClient implements Closeable {
       String text;
       try {
         text = withRetries(uri, () -> {
-          HttpResponse<InputStream> r = get(uri);
+          HttpResponse<InputStream> r = get(uri, UpstreamObserver.Request.CACHE_INFO);
           try (WatchedBody in = watch(r)) {
             byte[] bytes = in.readNBytes(MAX_CACHE_INFO_SIZE + 1);
             if (bytes.length > MAX_CACHE_INFO_SIZE) {
@@ -305,7 +307,7 @@ public final class UpstreamClient implements Closeable {
       ensureCacheInfo();
       URI uri = URI.create(base + "/" + path.hashPart() + ".narinfo");
       NarInfo info = withRetries(uri, () -> {
-        HttpResponse<InputStream> r = get(uri);
+        HttpResponse<InputStream> r = get(uri, UpstreamObserver.Request.NARINFO);
         try (WatchedBody in = watch(r)) {
           return NarInfo.read(in, StoreDir.DEFAULT);
         } catch (FetchException e) {
@@ -461,32 +463,48 @@ public final class UpstreamClient implements Closeable {
   }
 
   /** GET with the first-byte timeout; returns only a 200 response, every other outcome is a FetchException. */
-  private HttpResponse<InputStream> get(URI uri) throws FetchException {
+  private HttpResponse<InputStream> get(URI uri, UpstreamObserver.Request kind) throws FetchException {
     HttpRequest request = HttpRequest.newBuilder(uri)
         .timeout(firstByteTimeout) // covers the wait for the response headers
         .header("User-Agent", "narflow")
         .GET()
         .build();
     HttpResponse<InputStream> response;
+    long started = System.nanoTime();
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
     } catch (HttpConnectTimeoutException e) {
-      throw new FetchException(Reason.TIMEOUT, 0, true, uri + ": connect timed out", e);
+      throw noResponse(kind, started, new FetchException(Reason.TIMEOUT, 0, true, uri + ": connect timed out", e));
     } catch (HttpTimeoutException e) {
-      throw new FetchException(Reason.TIMEOUT, 0, true, uri + ": no response within "
-          + firstByteTimeout.toMillis() + " ms", e);
+      throw noResponse(kind, started, new FetchException(Reason.TIMEOUT, 0, true, uri + ": no response within "
+          + firstByteTimeout.toMillis() + " ms", e));
     } catch (ConnectException e) {
-      throw new FetchException(Reason.UPSTREAM_ERROR, 0, true, uri + ": cannot connect: " + e, e);
+      throw noResponse(kind, started, new FetchException(Reason.UPSTREAM_ERROR, 0, true, uri + ": cannot connect: " + e, e));
     } catch (IOException e) {
-      throw new FetchException(Reason.UPSTREAM_ERROR, 0, true, uri + ": " + e, e);
+      throw noResponse(kind, started, new FetchException(Reason.UPSTREAM_ERROR, 0, true, uri + ": " + e, e));
     } catch (InterruptedException e) {
+      // Not the upstream's doing (the path was abandoned): nothing to observe.
       Thread.currentThread().interrupt();
       throw new FetchException(Reason.UPSTREAM_ERROR, 0, true, uri + ": interrupted", e);
     }
     int status = response.statusCode();
+    try {
+      observer.responded(kind, status, System.nanoTime() - started);
+    } catch (RuntimeException e) {
+      log.warn("upstream observer failed (ignored)", e);
+    }
     if (status == 200) return response;
     drainAndClose(response);
     throw statusFailure(uri, status, response.headers());
+  }
+
+  private FetchException noResponse(UpstreamObserver.Request kind, long started, FetchException e) {
+    try {
+      observer.noResponse(kind, e.reason(), System.nanoTime() - started);
+    } catch (RuntimeException failed) {
+      log.warn("upstream observer failed (ignored)", failed);
+    }
+    return e;
   }
 
   private void drainAndClose(HttpResponse<InputStream> response) {
@@ -548,8 +566,15 @@ public final class UpstreamClient implements Closeable {
     private Sleeper sleeper = d -> Thread.sleep(d.toMillis(), (int) (d.toNanos() % 1_000_000));
     private NarDecoders decoders;
     private boolean nativeXz = !"false".equals(System.getProperty(NATIVE_XZ_PROPERTY));
+    private UpstreamObserver observer = UpstreamObserver.NONE;
 
     private Builder() {}
+
+    /** Told of every request's status and latency (for metrics); none by default. */
+    public Builder observer(UpstreamObserver observer) {
+      this.observer = Objects.requireNonNull(observer, "observer");
+      return this;
+    }
 
     /** Binary cache base URLs (http or https), tried in this order. */
     public Builder upstreams(List<URI> upstreams) {

@@ -114,6 +114,8 @@ public final class IngestWorker implements Closeable {
   /** Test hook: runs on the poll thread inside the transaction, just before it commits. */
   volatile Runnable beforeCommit = NO_HOOK;
   private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
+  /** Paths on a path thread now (downloading, importing, waiting for budget or a retry). */
+  private final AtomicInteger pathsInFlight = new AtomicInteger();
   /** The partitions assigned now, for tests and logs. */
   private volatile Set<TopicPartition> assignment = Set.of();
 
@@ -128,11 +130,16 @@ public final class IngestWorker implements Closeable {
     this.settings = b;
     this.workerId = b.workerId != null ? b.workerId : defaultWorkerId();
     this.work = NarflowTopics.WORK.withPrefix(b.topicPrefix);
-    this.listener = b.listener;
+    this.listener = IngestListener.all(b.listeners);
   }
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** The consumer group of every worker of a deployment: {@code <topic prefix>narflow-workers}. */
+  public static String defaultGroupId(String topicPrefix) {
+    return topicPrefix + "narflow-workers";
   }
 
   /** The transactional id and client id base of this worker's Kafka clients. */
@@ -159,7 +166,8 @@ public final class IngestWorker implements Closeable {
         if (settings.importBufferBytes > 0) imports.maxInFlightBytes(settings.importBufferBytes);
         importer = imports.build();
         upstreams = new UpstreamClients(new UpstreamClients.Settings(settings.trustedKeys,
-            settings.checkSignatures, settings.connectTimeout, settings.firstByteTimeout, settings.idleTimeout));
+            settings.checkSignatures, settings.connectTimeout, settings.firstByteTimeout, settings.idleTimeout,
+            listener));
         AtomicInteger threadNumber = new AtomicInteger();
         pathThreads = new ThreadPoolExecutor(settings.maxInFlightNars, settings.maxInFlightNars, 0,
             TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -231,6 +239,11 @@ public final class IngestWorker implements Closeable {
         join(Duration.ofSeconds(30));
       }
     }
+  }
+
+  /** Paths being fetched and imported now, each on a path thread (at most {@code maxInFlightNars}). */
+  public int pathsInFlight() {
+    return pathsInFlight.get();
   }
 
   /** How many transactions this worker committed. */
@@ -316,9 +329,11 @@ public final class IngestWorker implements Closeable {
       running++;
       pathThreads.execute(() -> {
         Outcome outcome = null;
+        pathsInFlight.incrementAndGet();
         try {
           outcome = job.run();
         } finally {
+          pathsInFlight.decrementAndGet();
           completions.add(new Completion(job, outcome));
         }
       });
@@ -343,6 +358,7 @@ public final class IngestWorker implements Closeable {
   private void commit() {
     if (batch.isEmpty() || killed) return;
     Map<TopicPartition, OffsetAndMetadata> commitOffsets = offsets.offsetsToCommit();
+    long began = System.nanoTime();
     try {
       producer.beginTransaction();
       for (Completion c : batch) {
@@ -368,6 +384,7 @@ public final class IngestWorker implements Closeable {
       if (killed) return;
       log.warn("ingest worker {}: transaction of {} path(s) failed ({}); redoing its partitions from their "
           + "committed offsets", workerId, batch.size(), e.toString());
+      tell(l -> l.transactionAborted(batch.size()));
       try {
         producer.abortTransaction();
       } catch (KafkaException | IllegalStateException abortFailed) {
@@ -379,20 +396,27 @@ public final class IngestWorker implements Closeable {
       restartFromCommitted();
       return;
     }
+    long tookNanos = System.nanoTime() - began;
     offsets.committed(commitOffsets);
     transactions.incrementAndGet();
+    int paths = batch.size();
+    tell(l -> l.transactionCommitted(paths, tookNanos));
     List<Completion> committed = new ArrayList<>(batch);
     clearBatch(null);
     for (Completion c : committed) report(c.outcome());
   }
 
   private void report(Outcome outcome) {
+    if (outcome instanceof Outcome.Indexed i) {
+      tell(l -> l.indexed(i.path(), i.stats(), i.narSize(), i.fileSize()));
+    } else if (outcome instanceof Outcome.Failed f && f.path() != null) {
+      tell(l -> l.failed(f.path(), f.failure()));
+    }
+  }
+
+  private void tell(java.util.function.Consumer<IngestListener> call) {
     try {
-      if (outcome instanceof Outcome.Indexed i) {
-        listener.indexed(i.path(), i.stats(), i.narSize(), i.fileSize());
-      } else if (outcome instanceof Outcome.Failed f && f.path() != null) {
-        listener.failed(f.path(), f.failure());
-      }
+      call.accept(listener);
     } catch (RuntimeException e) {
       log.warn("ingest listener failed (ignored)", e);
     }
@@ -642,7 +666,7 @@ public final class IngestWorker implements Closeable {
     private Duration idleTimeout;
     private String groupId = "narflow-workers";
     private String workerId;
-    private IngestListener listener = IngestListener.NONE;
+    private final List<IngestListener> listeners = new ArrayList<>();
 
     private Builder() {}
 
@@ -769,8 +793,12 @@ public final class IngestWorker implements Closeable {
       return this;
     }
 
+    /**
+     * Adds a listener (the CLI's progress, {@link WorkerMetrics}, …); each is told everything,
+     * in the order added.
+     */
     public Builder listener(IngestListener listener) {
-      this.listener = Objects.requireNonNull(listener);
+      this.listeners.add(Objects.requireNonNull(listener));
       return this;
     }
 

@@ -194,7 +194,11 @@ final class PathJob {
       } catch (Failure f) {
         if (cancelled) throw new Abandoned();
         if (!f.retryable || attempt >= pipeline.maxAttempts()) return failed(path, request, f, attempt);
-        log.info("{}: attempt {} of {} failed, retrying: {}", path, attempt, pipeline.maxAttempts(), f.getMessage());
+        log.atInfo().setMessage("attempt failed, retrying").addKeyValue("store_path", path.absolute())
+            .addKeyValue("reason", f.reason).addKeyValue("attempt", attempt)
+            .addKeyValue("max_attempts", pipeline.maxAttempts()).addKeyValue("error", f.getMessage()).log();
+        int failedAttempt = attempt;
+        notify(l -> l.retrying(path, f.reason, failedAttempt));
         sleep(delayBefore(attempt, f));
       }
     }
@@ -352,7 +356,8 @@ final class PathJob {
     if (e instanceof KafkaException) {
       return new Failure(Reason.STORAGE_ERROR, 0, true, "Kafka: " + e.getMessage(), e);
     }
-    log.error("internal error while mirroring {}", path.absolute(), e);
+    log.atError().setMessage("internal error while mirroring a path").addKeyValue("store_path", path.absolute())
+        .addKeyValue("reason", Reason.INTERNAL).setCause(e).log();
     Failure f = new Failure(Reason.INTERNAL, 0, false, "internal error: " + e, e);
     f.logged = true;
     return f;
@@ -360,8 +365,12 @@ final class PathJob {
 
   private Outcome.Failed failed(StorePath path, FetchRequest request, Failure f, int attempts) {
     if (!f.logged) {
-      log.warn("{}: {} after {} attempt(s): {}", path != null ? path.absolute() : partition + "@" + offset,
-          f.reason, attempts, f.getMessage());
+      // One line per path given up on, its fields as keys, for whoever searches the logs.
+      var line = log.atWarn().setMessage("gave up on a path");
+      line = path != null ? line.addKeyValue("store_path", path.absolute())
+          : line.addKeyValue("record", partition + "@" + offset);
+      line.addKeyValue("reason", f.reason).addKeyValue("upstream_status", Math.max(0, f.upstreamStatus))
+          .addKeyValue("attempts", attempts).addKeyValue("error", f.getMessage()).log();
     }
     FetchFailure failure = FetchFailure.newBuilder()
         .setRequest(request)

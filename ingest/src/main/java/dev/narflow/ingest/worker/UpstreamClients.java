@@ -1,6 +1,7 @@
 package dev.narflow.ingest.worker;
 
 import dev.narflow.ingest.upstream.UpstreamClient;
+import dev.narflow.ingest.upstream.UpstreamObserver;
 import dev.narflow.topics.nix.TrustedKeys;
 import java.io.Closeable;
 import java.net.URI;
@@ -19,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class UpstreamClients implements Closeable {
   /** Settings every client gets. */
   record Settings(TrustedKeys trustedKeys, boolean checkSignatures, Duration connectTimeout,
-      Duration firstByteTimeout, Duration idleTimeout) {}
+      Duration firstByteTimeout, Duration idleTimeout, UpstreamObserver observer) {}
 
   private final Settings settings;
   private final HttpClient http;
@@ -72,7 +73,8 @@ final class UpstreamClients implements Closeable {
         // The worker retries a whole path (narinfo, then the NAR from its start) with its own
         // backoff and counts those attempts in FetchFailure; retrying inside the client as well
         // would multiply the two bounds.
-        .maxAttempts(1);
+        .maxAttempts(1)
+        .observer(settings.observer());
     if (settings.trustedKeys() != null) b.trustedKeys(settings.trustedKeys());
     if (settings.connectTimeout() != null) b.connectTimeout(settings.connectTimeout());
     if (settings.firstByteTimeout() != null) b.firstByteTimeout(settings.firstByteTimeout());

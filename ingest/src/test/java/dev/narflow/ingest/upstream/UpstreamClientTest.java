@@ -402,6 +402,53 @@ class UpstreamClientTest {
     assertEquals(3, delays.size());
   }
 
+  /** What an observer was told, one string per request. */
+  static final class Observed implements UpstreamObserver {
+    final List<String> requests = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void responded(Request request, int status, long nanos) {
+      assertTrue(nanos > 0, "a request takes time");
+      requests.add(request.label() + " " + status);
+    }
+
+    @Override
+    public void noResponse(Request request, Reason reason, long nanos) {
+      assertTrue(nanos > 0, "a request takes time");
+      requests.add(request.label() + " " + reason);
+    }
+  }
+
+  @Test
+  void everyRequestIsObservedWithItsStatusRetriesIncluded() throws Exception {
+    String p = path("observed", "zstd");
+    String narInfo = sp(p).hashPart() + ".narinfo";
+    String nar = cache.narFile(p).getFileName().toString();
+    cache.faults().failNext(narInfo, 503, 2).failNext(nar, 500, 1);
+    Observed observed = new Observed();
+    try (UpstreamClient client = clientBuilder().observer(observed).build()) {
+      assertArrayEquals(RealNix.dump(Path.of(p)), readAll(client, p));
+    } finally {
+      cache.faults().clear();
+    }
+    assertEquals(List.of("nix-cache-info 200", "narinfo 503", "narinfo 503", "narinfo 200", "nar 500", "nar 200"),
+        observed.requests);
+  }
+
+  @Test
+  void aRequestWithoutResponseIsObservedWithItsReason() throws Exception {
+    URI closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = URI.create("http://127.0.0.1:" + s.getLocalPort());
+    }
+    Observed observed = new Observed();
+    try (UpstreamClient client = clientBuilder(closed).observer(observed).build()) {
+      fails(Reason.UPSTREAM_ERROR, client::checkUpstreams);
+    }
+    assertEquals(List.of("nix-cache-info UPSTREAM_ERROR", "nix-cache-info UPSTREAM_ERROR",
+        "nix-cache-info UPSTREAM_ERROR"), observed.requests, "three attempts, none answered");
+  }
+
   @Test
   void retriesAreBoundedAndTheLastStatusIsReported() throws Exception {
     String p = path("down", "xz");

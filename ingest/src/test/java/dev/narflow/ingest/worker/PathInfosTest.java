@@ -30,7 +30,7 @@ class PathInfosTest {
   static ImportResult fileImport() {
     Node root = Node.newBuilder().setFile(FileNode.newBuilder()
         .setDigest(ByteString.copyFrom(new byte[32])).setSize(3)).build();
-    return new ImportResult(root, SHA, 120, List.of(), Map.of(), new ImportStats(1, 0, 0, 1, 1, 1, 1, 3, 3, 12));
+    return new ImportResult(root, SHA, 120, List.of(), Map.of(), new ImportStats(1, 0, 0, 1, 1, 1, 1, 3, 3, 12, 3));
   }
 
   static NarInfo.Builder narInfo() {

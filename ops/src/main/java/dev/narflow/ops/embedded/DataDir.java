@@ -148,6 +148,15 @@ public final class DataDir {
    * @throws DirectoryInUseException when another process, or another holder in this one, has it
    */
   public Lock lock() throws IOException {
+    return lock(root);
+  }
+
+  /**
+   * Takes any directory for this process as {@link #lock()} does: a service's state directory,
+   * which two processes must not share either (created if missing).
+   */
+  public static Lock lock(Path root) throws IOException {
+    Files.createDirectories(root);
     FileChannel channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
     try {

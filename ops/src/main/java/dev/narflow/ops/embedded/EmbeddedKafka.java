@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -28,10 +29,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The real Kafka broker ({@code kafka_2.13}'s {@link KafkaRaftServer}) inside this process: one
- * node in KRaft combined mode (broker and controller), both listeners on 127.0.0.1 only, its log
- * in one directory. The storage is formatted on first use with a cluster id recorded in that
- * directory; later starts reuse it. Both ports are picked free at every start, so nothing about
- * them is recorded: clients ask {@link #bootstrapServers()}.
+ * node in KRaft combined mode (broker and controller), both listeners on 127.0.0.1 only (the
+ * clients' listener where {@code narflow broker} says), its log in one directory. The storage is
+ * formatted on first use with a cluster id recorded in that directory; later starts reuse it.
+ * Both ports are picked free at every start, so nothing about them is recorded: clients ask
+ * {@link #bootstrapServers()}.
  *
  * <pre>{@code
  * try (EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.kafka())) {
@@ -114,6 +116,18 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @throws IOException when the directory cannot be used or the broker does not start
    */
   public static EmbeddedKafka start(Path logDir, Map<String, String> serverProperties) throws IOException {
+    return start(logDir, serverProperties, null, null);
+  }
+
+  /**
+   * As {@link #start(Path, Map)}, with the clients' listener on {@code listen} (host and port;
+   * port 0 picks one) rather than a free loopback port: the broker of {@code narflow broker},
+   * for other processes. Clients are told {@code advertised} ({@code host:port}); null advertises
+   * the listen address, or this host's name when that is a wildcard. The controller stays on
+   * loopback.
+   */
+  public static EmbeddedKafka start(Path logDir, Map<String, String> serverProperties, InetSocketAddress listen,
+      String advertised) throws IOException {
     long started = System.nanoTime();
     Path dir = logDir.toAbsolutePath().normalize();
     Files.createDirectories(dir);
@@ -133,8 +147,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     try {
       int[] ports = freeLoopbackPorts(2);
-      int brokerPort = ports[0];
+      String brokerHost = listen == null ? LOOPBACK : listen.getHostString();
+      int brokerPort = listen == null ? ports[0] : listen.getPort() == 0 ? freePort(listen) : listen.getPort();
       int controllerPort = ports[1];
+      String advertisedAddress = advertised != null ? advertised
+          : (listen == null || !listen.getAddress().isAnyLocalAddress() ? brokerHost
+              : InetAddress.getLocalHost().getCanonicalHostName()) + ":" + brokerPort;
+      // The transaction check below connects to the listener itself.
+      String reachable = listen == null || listen.getAddress().isAnyLocalAddress() ? LOOPBACK : brokerHost;
       Map<String, String> props = new HashMap<>(SINGLE_NODE);
       props.putAll(serverProperties);
       props.put("process.roles", "broker,controller");
@@ -142,9 +162,9 @@ public final class EmbeddedKafka implements AutoCloseable {
       // A static voter set (kraft.version 0) keeps the controller's address out of the log, so
       // the controller port may change at every start.
       props.put("controller.quorum.voters", NODE_ID + "@" + LOOPBACK + ":" + controllerPort);
-      props.put("listeners", BROKER_LISTENER + "://" + LOOPBACK + ":" + brokerPort + ","
+      props.put("listeners", BROKER_LISTENER + "://" + brokerHost + ":" + brokerPort + ","
           + CONTROLLER_LISTENER + "://" + LOOPBACK + ":" + controllerPort);
-      props.put("advertised.listeners", BROKER_LISTENER + "://" + LOOPBACK + ":" + brokerPort);
+      props.put("advertised.listeners", BROKER_LISTENER + "://" + advertisedAddress);
       props.put("listener.security.protocol.map", BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
       props.put("controller.listener.names", CONTROLLER_LISTENER);
       props.put("inter.broker.listener.name", BROKER_LISTENER);
@@ -160,9 +180,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         shutDown(server, e);
         throw e;
       }
-      int repaired = format ? 0 : endHangingTransactions(brokerPort);
+      int repaired = format ? 0 : endHangingTransactions(reachable, brokerPort);
       Duration startupTime = Duration.ofNanos(System.nanoTime() - started);
-      return new EmbeddedKafka(dir, channel, lock, server, LOOPBACK + ":" + brokerPort, startupTime, format, repaired);
+      return new EmbeddedKafka(dir, channel, lock, server, reachable + ":" + brokerPort, startupTime, format, repaired);
     } catch (IOException | RuntimeException | Error e) {
       try {
         lock.release();
@@ -181,9 +201,9 @@ public final class EmbeddedKafka implements AutoCloseable {
    * {@link HangingTransactions}); no narflow client has connected yet, so the coordinator's state
    * still says how each one ended. A failed check is reported, not fatal: the broker may be fine.
    */
-  private static int endHangingTransactions(int brokerPort) {
+  private static int endHangingTransactions(String host, int brokerPort) {
     try {
-      return HangingTransactions.repair(LOOPBACK, brokerPort, TRANSACTION_CHECK_TIMEOUT).size();
+      return HangingTransactions.repair(host, brokerPort, TRANSACTION_CHECK_TIMEOUT).size();
     } catch (IOException e) {
       LOG.warn("could not check the broker for transactions left open: {}", e.getMessage());
       return 0;
@@ -236,6 +256,12 @@ public final class EmbeddedKafka implements AutoCloseable {
       for (ServerSocket s : sockets) {
         if (s != null) s.close();
       }
+    }
+  }
+
+  private static int freePort(InetSocketAddress listen) throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, listen.getAddress())) {
+      return socket.getLocalPort();
     }
   }
 

@@ -5,38 +5,31 @@ import dev.narflow.ops.ConfigurationException;
 import dev.narflow.ops.KafkaSetup;
 import dev.narflow.ops.ConfigOption;
 import dev.narflow.ops.OptionDefaults;
+import dev.narflow.ops.SignatureOptions;
+import dev.narflow.ops.StorePathArguments;
+import dev.narflow.ops.UpstreamOptions;
 import dev.narflow.ops.StopSignal;
-import dev.narflow.ops.StorePathFile;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.ops.embedded.DataDirException;
 import dev.narflow.ops.embedded.EmbeddedKafka;
-import dev.narflow.topics.nix.NixFormatException;
-import dev.narflow.topics.nix.NixPublicKey;
-import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.nix.TrustedKeys;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -61,8 +54,8 @@ import picocli.CommandLine.Spec;
       "Example: narflow mirror --data ./mirror /nix/store/<hash>-hello-2.12",
     })
 public final class MirrorCommand implements Callable<Integer> {
-  public static final String DEFAULT_UPSTREAM = "https://cache.nixos.org";
-  public static final String DEFAULT_TRUSTED_KEY = "cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=";
+  public static final String DEFAULT_UPSTREAM = UpstreamOptions.DEFAULT_UPSTREAM;
+  public static final String DEFAULT_TRUSTED_KEY = SignatureOptions.DEFAULT_TRUSTED_KEY;
   /** NARs in flight; Nix itself keeps 25 connections, and the worker also bounds bytes in flight. */
   public static final int DEFAULT_WORKERS = 16;
   static final int MAX_WORKERS = 1024;
@@ -84,22 +77,10 @@ public final class MirrorCommand implements Callable<Integer> {
           + " (env NARFLOW_DATA).")
   Path data;
 
-  @Option(names = "--upstream", paramLabel = "URL", split = "[,\\s]+", splitSynopsisLabel = ",",
-      defaultValue = DEFAULT_UPSTREAM,
-      description = "Binary cache to fetch from, repeatable, tried in order"
-          + " (env NARFLOW_UPSTREAM, a space or comma separated list; default ${DEFAULT-VALUE}).")
-  List<String> upstreams;
 
-  @Option(names = "--trusted-public-key", paramLabel = "NAME:KEY", split = "[,\\s]+",
-      splitSynopsisLabel = ",", defaultValue = DEFAULT_TRUSTED_KEY,
-      description = "A key whose narinfo signatures are accepted, repeatable"
-          + " (env NARFLOW_TRUSTED_PUBLIC_KEY, a space separated list; default ${DEFAULT-VALUE}).")
-  List<String> trustedKeys;
+  @CommandLine.Mixin UpstreamOptions upstreams;
 
-  @Option(names = "--no-check-sigs",
-      description = "Accept paths without a valid signature, for caches that do not sign"
-          + " (env NARFLOW_NO_CHECK_SIGS=1).")
-  boolean noCheckSigs;
+  @CommandLine.Mixin SignatureOptions signatures;
 
   @Option(names = "--no-closure",
       description = "Mirror just the given paths, not what they reference (env NARFLOW_NO_CLOSURE=1).")
@@ -126,19 +107,12 @@ public final class MirrorCommand implements Callable<Integer> {
           + " (env NARFLOW_TOPIC_PREFIX, default none).")
   String topicPrefix;
 
-  @Option(names = "--paths-from", paramLabel = "FILE",
-      description = "Store paths to mirror, one a line; plain text or .xz (nixpkgs' store-paths.xz);"
-          + " blank lines and # comments ignored; repeatable (env NARFLOW_PATHS_FROM, one file).")
-  List<Path> pathsFrom;
-
   @Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
       description = "auto: a live line on a terminal, log lines otherwise; line or log to choose"
           + " (env NARFLOW_PROGRESS, default ${DEFAULT-VALUE}).")
   String progress;
 
-  @Parameters(paramLabel = "STORE_PATH", arity = "0..*",
-      description = "A store path to mirror with its closure: /nix/store/<hash>-<name> or <hash>-<name>.")
-  List<String> storePaths;
+  @CommandLine.Mixin StorePathArguments storePaths;
 
   private final Map<String, String> environment;
   private final MirrorRun mirrorRun;
@@ -219,21 +193,8 @@ public final class MirrorCommand implements Callable<Integer> {
     if (data == null) {
       throw usage("--data DIR is required (or NARFLOW_DATA): the directory that holds the mirror's state");
     }
-    List<URI> upstreamUris = new ArrayList<>();
-    for (String u : nonBlank(upstreams)) upstreamUris.add(upstream(u));
-    if (upstreamUris.isEmpty()) throw invalid("--upstream", "", "no upstream given");
-
-    List<NixPublicKey> keys = new ArrayList<>();
-    for (String k : nonBlank(trustedKeys)) {
-      try {
-        keys.add(NixPublicKey.parse(k));
-      } catch (IllegalArgumentException e) { // NixFormatException among them
-        throw invalid("--trusted-public-key", k, e.getMessage());
-      }
-    }
-    if (keys.isEmpty() && !noCheckSigs) {
-      throw invalid("--trusted-public-key", "", "no key given (use --no-check-sigs for caches that do not sign)");
-    }
+    List<URI> upstreamUris = upstreams.upstreams();
+    TrustedKeys keys = signatures.trustedKeys();
     if (workers < 1 || workers > MAX_WORKERS) {
       throw invalid("--workers", Integer.toString(workers), "must be between 1 and " + MAX_WORKERS);
     }
@@ -248,53 +209,8 @@ public final class MirrorCommand implements Callable<Integer> {
     Optional<String> servers = Optional.empty();
     if (bootstrapServers != null && !bootstrapServers.isBlank()) servers = Optional.of(KafkaSetup.bootstrapServers(spec, bootstrapServers));
     String prefix = KafkaSetup.topicPrefix(spec, topicPrefix);
-    return new MirrorOptions(data, upstreamUris, TrustedKeys.of(keys), !noCheckSigs, !noClosure, workers,
-        chunks, servers, prefix, paths(), terminal());
-  }
-
-  private List<StorePath> paths() {
-    Set<StorePath> paths = new LinkedHashSet<>();
-    for (String p : storePaths == null ? List.<String>of() : storePaths) {
-      try {
-        paths.add(StorePath.parse(p.strip()));
-      } catch (NixFormatException e) {
-        throw usage("invalid STORE_PATH: " + e.getMessage());
-      }
-    }
-    for (Path file : pathsFrom == null ? List.<Path>of() : pathsFrom) {
-      try {
-        StorePathFile.read(file, paths::add);
-      } catch (StorePathFile.UnreadableException e) {
-        Optional<String> variable = OptionDefaults.of(spec).sourceUsed(spec.commandLine().getParseResult(), option("--paths-from"));
-        throw usage("--paths-from" + variable.map(v -> " (from " + v + ")").orElse("") + ": " + e.getMessage());
-      }
-    }
-    if (paths.isEmpty()) {
-      throw usage("no store path given: name STORE_PATHs, or --paths-from FILE"
-          + (pathsFrom == null || pathsFrom.isEmpty() ? "" : " (the files hold none)"));
-    }
-    return List.copyOf(paths);
-  }
-
-  private URI upstream(String text) {
-    URI uri;
-    try {
-      uri = new URI(text);
-    } catch (URISyntaxException e) {
-      throw invalid("--upstream", text, "not a URL: " + e.getReason());
-    }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https")) {
-      throw invalid("--upstream", text, "must be an http:// or https:// URL");
-    }
-    if (uri.getHost() == null || uri.getHost().isEmpty()) throw invalid("--upstream", text, "has no host");
-    if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
-      throw invalid("--upstream", text, "takes no ?query or #fragment");
-    }
-    // FetchRequest.upstream_url joins upstreams with spaces; a trailing slash would double the one before <hash>.narinfo.
-    String normalized = uri.toString();
-    while (normalized.endsWith("/")) normalized = normalized.substring(0, normalized.length() - 1);
-    return URI.create(normalized);
+    return new MirrorOptions(data, upstreamUris, keys, signatures.checkSignatures(), !noClosure, workers,
+        chunks, servers, prefix, storePaths.paths(true), terminal());
   }
 
   private boolean terminal() {
@@ -309,14 +225,6 @@ public final class MirrorCommand implements Callable<Integer> {
       case LINE -> true;
       case LOG -> false;
     };
-  }
-
-  private static List<String> nonBlank(List<String> values) {
-    return values == null ? List.of() : values.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
-  }
-
-  private OptionSpec option(String name) {
-    return spec.findOption(name);
   }
 
   /** {@code invalid --workers 0: must be …}, naming the variable or file the value came from. */

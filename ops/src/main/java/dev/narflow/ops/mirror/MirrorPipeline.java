@@ -2,7 +2,6 @@ package dev.narflow.ops.mirror;
 
 import dev.narflow.chunker.nar.ImportStats;
 import dev.narflow.chunker.store.ChunkStore;
-import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.indexer.Indexer;
 import dev.narflow.indexer.MirrorStatus;
 import dev.narflow.indexer.PathFailure;
@@ -12,17 +11,13 @@ import dev.narflow.ingest.upstream.UpstreamClient;
 import dev.narflow.ingest.worker.IngestListener;
 import dev.narflow.ingest.worker.IngestWorker;
 import dev.narflow.ops.ConfigurationException;
-import dev.narflow.topics.castore.B3Digest;
-import dev.narflow.topics.kafka.NarflowTopic;
-import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.ops.FetchRequests;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.HashAlgorithm;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
-import java.io.IOException;
 import java.net.InetAddress;
-import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -35,9 +30,6 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 
 /**
  * The whole pipeline in this process, for {@code narflow mirror}: the router and completeness
@@ -103,15 +95,16 @@ public final class MirrorPipeline implements MirrorRun {
     List<StorePathKey> roots = options.paths().stream().map(StorePathKey::of).distinct().toList();
     checkUpstreams(options);
     Counters counters = new Counters(progress);
-    try (ChunkStore store = openChunkStore(env);
+    try (ChunkStore store = env.chunkStore().openStore();
         Indexer indexer = Indexer.builder().kafka(indexerConfig(env)).topicPrefix(options.topicPrefix())
             .stateDir(env.dataDir().state().resolve("indexer")).inFlightTimeout(IN_FLIGHT_TIMEOUT).build();
         IngestWorker worker = IngestWorker.builder().kafka(workerKafka(env)).topicPrefix(options.topicPrefix())
             .chunkStore(store).trustedKeys(options.trustedKeys()).checkSignatures(options.checkSignatures())
             .maxInFlightNars(options.workers()).workerId(workerId(env)).sessionTimeout(SESSION_TIMEOUT)
-            .groupId(options.topicPrefix() + "narflow-workers")
+            .groupId(IngestWorker.defaultGroupId(options.topicPrefix()))
             .listener(counters).build();
-        KafkaProducer<StorePathKey, FetchRequest> requests = requestProducer(env, options)) {
+        KafkaProducer<StorePathKey, FetchRequest> requests =
+            FetchRequests.producer(env.kafkaConfig(), "narflow-mirror-requests", options.topicPrefix())) {
       try (SoleIndexer sole = new SoleIndexer(env.kafkaConfig(), indexer.applicationId())) {
         sole.awaitEmpty(aloneWait, progress);
       }
@@ -120,7 +113,6 @@ public final class MirrorPipeline implements MirrorRun {
         throw new IllegalStateException("the indexer did not start within " + START_TIMEOUT.toSeconds() + " s");
       }
       worker.start();
-      NarflowTopic<StorePathKey, FetchRequest> topic = NarflowTopics.REQUESTS.withPrefix(options.topicPrefix());
       Set<StorePath> asked = new LinkedHashSet<>(options.paths());
       // Failed paths of an earlier run: asking again is what retries them.
       Set<StorePathKey> retried = new LinkedHashSet<>();
@@ -133,7 +125,8 @@ public final class MirrorPipeline implements MirrorRun {
         }
       }
       for (StorePath path : asked) {
-        requests.send(new ProducerRecord<>(topic.name(), StorePathKey.of(path), request(path, options)));
+        requests.send(FetchRequests.record(options.topicPrefix(),
+            FetchRequests.of(path, options.upstreams(), options.closure(), "cli")));
       }
       requests.flush();
       try (SoleIndexer sole = new SoleIndexer(env.kafkaConfig(), indexer.applicationId())) {
@@ -253,17 +246,6 @@ public final class MirrorPipeline implements MirrorRun {
     }
   }
 
-  private static ChunkStore openChunkStore(MirrorEnvironment env) throws ConfigurationException {
-    try {
-      ChunkStore store = LayoutChunkStore.builder(env.chunkStore().openBackend()).build();
-      // The first request: an unreachable or refusing store shows here, not in the first NAR.
-      store.hasChunk(B3Digest.of(new byte[32]));
-      return store;
-    } catch (IOException | RuntimeException e) {
-      throw new ConfigurationException("chunk store " + env.chunkStore() + ": " + e.getMessage(), e);
-    }
-  }
-
   /**
    * Every hop of a path through the pipeline (request, route, index) becomes visible only when
    * the indexer commits its transaction: a short interval keeps a closure 20 levels deep from
@@ -294,32 +276,6 @@ public final class MirrorPipeline implements MirrorRun {
     Map<String, Object> config = env.kafkaConfig();
     config.put("fetch.max.wait.ms", 50);
     return config;
-  }
-
-  private static KafkaProducer<StorePathKey, FetchRequest> requestProducer(MirrorEnvironment env,
-      MirrorOptions options) {
-    Map<String, Object> config = env.kafkaConfig();
-    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    config.put(ProducerConfig.ACKS_CONFIG, "all");
-    config.put(ProducerConfig.CLIENT_ID_CONFIG, "narflow-mirror-requests");
-    NarflowTopic<StorePathKey, FetchRequest> topic = NarflowTopics.REQUESTS.withPrefix(options.topicPrefix());
-    try {
-      return new KafkaProducer<>(config, topic.keySerde().serializer(), topic.valueSerde().serializer());
-    } catch (KafkaException e) {
-      throw new IllegalStateException("cannot create the request producer: " + e.getMessage(), e);
-    }
-  }
-
-  static FetchRequest request(StorePath path, MirrorOptions options) {
-    return FetchRequest.newBuilder()
-        .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder().setName(path.name())
-            .setDigest(com.google.protobuf.ByteString.copyFrom(path.digest())))
-        .setUpstreamUrl(options.upstreams().stream().map(URI::toString).collect(Collectors.joining(" ")))
-        .setClosure(options.closure())
-        .setOrigin("cli")
-        .setAttempt(1)
-        .setEnqueuedAtMs(System.currentTimeMillis())
-        .build();
   }
 
   /**

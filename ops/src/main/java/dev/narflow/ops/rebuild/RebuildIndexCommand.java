@@ -2,14 +2,12 @@ package dev.narflow.ops.rebuild;
 
 import dev.narflow.chunker.nar.ChunkAudit;
 import dev.narflow.chunker.store.ChunkStore;
-import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.exporter.views.ExporterViews;
 import dev.narflow.indexer.IndexSurvey;
 import dev.narflow.indexer.Indexer;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ClusterOptions;
 import dev.narflow.ops.ConfigOption;
-import dev.narflow.ops.ConfigurationException;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.kafka.IndexRecords;
@@ -99,7 +97,7 @@ public final class RebuildIndexCommand implements Callable<Integer> {
     Path state = dataDir.state().resolve("rebuild-" + stamp);
     Map<String, Object> config = new HashMap<>(kafka);
     config.put("commit.interval.ms", 200);
-    try (ChunkStore store = openChunkStore(chunks);
+    try (ChunkStore store = chunks.openStore();
         Indexer indexer = Indexer.builder().kafka(config).topicPrefix(prefix).applicationId(applicationId)
             .stateDir(state.resolve("indexer")).routing(false).build()) {
       indexer.start();
@@ -157,14 +155,6 @@ public final class RebuildIndexCommand implements Callable<Integer> {
 
   private static String name(PathInfo info) {
     return StoreDir.DEFAULT.print(StorePath.parseBaseName(IndexRecords.baseNameOf(info)));
-  }
-
-  private static ChunkStore openChunkStore(ChunkStoreLocation chunks) throws ConfigurationException {
-    try {
-      return LayoutChunkStore.builder(chunks.openBackend()).build();
-    } catch (IOException | RuntimeException e) {
-      throw new ConfigurationException("chunk store " + chunks + ": " + e.getMessage(), e);
-    }
   }
 
   /**

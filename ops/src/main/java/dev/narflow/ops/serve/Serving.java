@@ -1,18 +1,18 @@
 package dev.narflow.ops.serve;
 
 import dev.narflow.chunker.store.ChunkStore;
-import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.exporter.Exporter;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.exporter.views.ExporterViews;
 import dev.narflow.indexer.Indexer;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ConfigurationException;
-import dev.narflow.ops.embedded.DataDir;
+
 import dev.narflow.topics.nix.NixSecretKey;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A running binary cache over a mirror: the exporter's views (state in {@code DIR/state/exporter})
+ * A running binary cache over a mirror: the exporter's views (state in {@code STATE/exporter})
  * and its HTTP server, and, where this process owns the Kafka (the embedded mode), the indexer
  * too, so that completeness left pending by an interrupted mirror still comes through. Against a
  * cluster the indexer is a service of its own.
@@ -29,10 +29,10 @@ public final class Serving implements Closeable {
   private static final Duration START_TIMEOUT = Duration.ofMinutes(10);
 
   /** What to serve, from where, and how. */
-  public record Settings(DataDir dataDir, Map<String, Object> kafka, boolean runIndexer, ChunkStoreLocation chunks,
+  public record Settings(Path stateDir, Map<String, Object> kafka, boolean runIndexer, ChunkStoreLocation chunks,
       String topicPrefix, InetSocketAddress listen, NixSecretKey signingKey, NarCompression compression, int priority) {
     public Settings {
-      Objects.requireNonNull(dataDir);
+      Objects.requireNonNull(stateDir);
       kafka = Map.copyOf(kafka);
       Objects.requireNonNull(chunks);
       Objects.requireNonNull(topicPrefix);
@@ -44,6 +44,7 @@ public final class Serving implements Closeable {
   private final Deque<Closeable> opened = new ArrayDeque<>();
   private Exporter exporter;
   private ExporterViews views;
+  private Indexer indexer;
   private Duration startup;
 
   private Serving() {}
@@ -59,22 +60,18 @@ public final class Serving implements Closeable {
     long started = System.nanoTime();
     Serving serving = new Serving();
     try {
-      ChunkStore store;
-      try {
-        store = LayoutChunkStore.builder(s.chunks().openBackend()).build();
-      } catch (IOException | RuntimeException e) {
-        throw new ConfigurationException("chunk store " + s.chunks() + ": " + e.getMessage(), e);
-      }
+      ChunkStore store = s.chunks().openStore();
       serving.opened.push(store);
       if (s.runIndexer()) {
         Indexer indexer = Indexer.builder().kafka(s.kafka()).topicPrefix(s.topicPrefix())
-            .stateDir(s.dataDir().state().resolve("indexer")).build();
+            .stateDir(s.stateDir().resolve("indexer")).build();
         serving.opened.push(indexer);
+        serving.indexer = indexer;
         indexer.start();
         if (!indexer.awaitRunning(START_TIMEOUT)) throw new IOException("the indexer did not start");
       }
       ExporterViews views = ExporterViews.builder().kafka(s.kafka()).topicPrefix(s.topicPrefix())
-          .stateDir(s.dataDir().state().resolve("exporter")).build();
+          .stateDir(s.stateDir().resolve("exporter")).build();
       serving.opened.push(views);
       serving.views = views;
       views.start();
@@ -105,6 +102,12 @@ public final class Serving implements Closeable {
   /** From the call to {@link #start} until the server answered with caught-up views. */
   public Duration startup() {
     return startup;
+  }
+
+  /** The error that stopped the views (or the indexer run here), if one did: nothing new is served then. */
+  public java.util.Optional<Throwable> failure() {
+    if (indexer != null && indexer.failure().isPresent()) return indexer.failure();
+    return views.failure();
   }
 
   /** Paths served now (an estimate from the store). */

@@ -8,17 +8,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.ingest.testing.NixCacheFixture;
+import dev.narflow.ops.ChildJvm;
 import dev.narflow.topics.kafka.IndexKey;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.testing.RealNix;
 import dev.narflow.topics.v1.IndexRecord;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -65,30 +63,30 @@ class MirrorCrashIT {
           "mirror", "--data", data.toString(), "--upstream", cache.url().toString(),
           "--trusted-public-key", cache.publicKey(), "--progress", "log", large);
 
-      Child first = Child.start(command);
+      ChildJvm first = ChildJvm.start("first run", Map.of(), command);
       try {
         await("the small path mirrored and the large NAR half sent",
             () -> first.err().contains("mirrored " + small) && cache.requestCount(largeNar) >= 1);
       } finally {
-        first.process.destroyForcibly(); // SIGKILL: no shutdown hook runs
-        assertTrue(first.process.waitFor(30, TimeUnit.SECONDS), "the killed JVM did not end");
+        first.process().destroyForcibly(); // SIGKILL: no shutdown hook runs
+        assertTrue(first.process().waitFor(30, TimeUnit.SECONDS), "the killed JVM did not end");
       }
-      assertEquals(137, first.process.exitValue(), "killed by SIGKILL:\n" + first.err());
+      assertEquals(137, first.process().exitValue(), "killed by SIGKILL:\n" + first.err());
 
-      Child second = Child.start(command);
+      ChildJvm second = ChildJvm.start("second run", Map.of(), command);
       // After a SIGKILL the broker waits out its dead incarnation's session (about 10 s) and Kafka
       // Streams rebuilds every task from its changelog (EOS wipes stores without a checkpoint):
       // 20-40 s unloaded. A rerun that hangs says why: the broker's open transactions, last stable
       // offsets and groups, and the child's threads.
-      boolean finished = second.process.waitFor(RERUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      boolean finished = second.process().waitFor(RERUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       if (!finished) {
         String diagnostics = diagnostics(second);
-        second.process.destroyForcibly();
-        second.process.waitFor(30, TimeUnit.SECONDS);
+        second.process().destroyForcibly();
+        second.process().waitFor(30, TimeUnit.SECONDS);
         fail("the second run did not finish within " + RERUN_TIMEOUT.toSeconds() + " s:\n" + second.err()
             + "\n" + diagnostics);
       }
-      assertEquals(0, second.process.exitValue(), second.err());
+      assertEquals(0, second.process().exitValue(), second.err());
       assertTrue(second.out().startsWith("2 paths: 2 complete, 0 failed;"), second.out() + second.err());
       assertTrue(cache.requestCount(largeNar) >= 2, "the large NAR was fetched again");
 
@@ -108,7 +106,7 @@ class MirrorCrashIT {
       java.util.regex.Pattern.compile("embedded Kafka [a-z ]*started in [0-9.]+ s \\(.*, (127\\.0\\.0\\.1:[0-9]+)\\)");
 
   /** The hung child's threads and its broker's transactions, offsets and groups. */
-  static String diagnostics(Child child) {
+  static String diagnostics(ChildJvm child) {
     StringBuilder out = new StringBuilder();
     java.util.regex.Matcher m = BOOTSTRAP.matcher(child.err());
     if (m.find()) {
@@ -117,7 +115,7 @@ class MirrorCrashIT {
       out.append("no broker address in the child's log\n");
     }
     try {
-      Process jstack = new ProcessBuilder("jstack", Long.toString(child.process.pid())).redirectErrorStream(true).start();
+      Process jstack = new ProcessBuilder("jstack", Long.toString(child.process().pid())).redirectErrorStream(true).start();
       out.append("--- jstack\n").append(new String(jstack.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     } catch (java.io.IOException e) {
       out.append("jstack failed: ").append(e).append('\n');
@@ -130,47 +128,6 @@ class MirrorCrashIT {
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) fail("timed out waiting for " + what);
       Thread.sleep(50);
-    }
-  }
-
-  /** A child JVM whose stdout and stderr are collected as they come. */
-  private record Child(Process process, ByteArrayOutputStream stdout, ByteArrayOutputStream stderr) {
-    static Child start(List<String> command) throws Exception {
-      Process p = new ProcessBuilder(new ArrayList<>(command)).start();
-      p.getOutputStream().close();
-      Child c = new Child(p, new ByteArrayOutputStream(), new ByteArrayOutputStream());
-      drain(p.getInputStream(), c.stdout);
-      drain(p.getErrorStream(), c.stderr);
-      return c;
-    }
-
-    private static void drain(InputStream in, ByteArrayOutputStream to) {
-      Thread t = new Thread(() -> {
-        byte[] buffer = new byte[8192];
-        try {
-          for (int n; (n = in.read(buffer)) > 0; ) {
-            synchronized (to) {
-              to.write(buffer, 0, n);
-            }
-          }
-        } catch (java.io.IOException ignored) {
-          // the process ended
-        }
-      });
-      t.setDaemon(true);
-      t.start();
-    }
-
-    String out() {
-      synchronized (stdout) {
-        return stdout.toString(StandardCharsets.UTF_8);
-      }
-    }
-
-    String err() {
-      synchronized (stderr) {
-        return stderr.toString(StandardCharsets.UTF_8);
-      }
     }
   }
 }

@@ -119,6 +119,30 @@ public final class NarflowTopics {
     return created;
   }
 
+  /**
+   * Checks that every narflow topic exists with our cleanup policy, without creating any: what a
+   * service does at start on a cluster whose topics an operator creates ({@code narflow topics create}).
+   *
+   * @throws IllegalStateException naming the missing topics, or a topic with another cleanup policy
+   * @throws KafkaException if the broker refuses or cannot be reached
+   */
+  public static void checkAll(Admin admin, String prefix) {
+    List<NarflowTopic<?, ?>> topics = withPrefix(prefix);
+    Set<String> names;
+    try {
+      names = await(admin.listTopics().names());
+    } catch (ExecutionException e) {
+      throw new KafkaException("listing topics failed: " + e.getCause().getMessage(), e.getCause());
+    }
+    List<String> missing = topics.stream().map(NarflowTopic::name).filter(n -> !names.contains(n)).toList();
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException("topic" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
+          + (missing.size() > 1 ? " do" : " does") + " not exist; create them with: narflow topics create"
+          + (prefix.isEmpty() ? "" : " --topic-prefix " + prefix));
+    }
+    checkCleanupPolicies(admin, topics);
+  }
+
   private static void checkCleanupPolicies(Admin admin, List<NarflowTopic<?, ?>> topics) {
     if (topics.isEmpty()) return;
     Map<ConfigResource, NarflowTopic<?, ?>> resources = new HashMap<>();

@@ -1,0 +1,278 @@
+package dev.narflow.exporter;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.luben.zstd.ZstdInputStream;
+import com.google.protobuf.ByteString;
+import dev.narflow.chunker.nar.ImportResult;
+import dev.narflow.chunker.nar.NarImporter;
+import dev.narflow.chunker.store.ChunkStore;
+import dev.narflow.chunker.store.LayoutChunkStore;
+import dev.narflow.chunker.store.LocalDirectoryBackend;
+import dev.narflow.chunker.store.ObjectBackend;
+import dev.narflow.chunker.store.ObjectStat;
+import dev.narflow.chunker.testing.SyntheticNar;
+import dev.narflow.exporter.NarInfos.NarCompression;
+import dev.narflow.exporter.views.ExporterViews;
+import dev.narflow.indexer.Indexer;
+import dev.narflow.topics.castore.B3Digest;
+import dev.narflow.topics.castore.Directories;
+import dev.narflow.topics.castore.DirectoryBuilder;
+import dev.narflow.topics.castore.v1.Directory;
+import dev.narflow.topics.castore.v1.Node;
+import dev.narflow.topics.castore.v1.StatBlobResponse;
+import dev.narflow.topics.kafka.IndexKey;
+import dev.narflow.topics.kafka.IndexRecords;
+import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.kafka.TopicLayout;
+import dev.narflow.topics.nix.StorePath;
+import dev.narflow.topics.store.v1.NARInfo;
+import dev.narflow.topics.store.v1.PathInfo;
+import dev.narflow.topics.testing.KafkaTestBroker;
+import dev.narflow.topics.testing.TestTrees;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * NARs served over HTTP by a real exporter: a real broker and indexer feed its views, chunks come
+ * from a local-directory store whose backend counts what it is asked (a decorator that passes
+ * every call on). Multi-chunk files take their chunk lists from the views, never from a blob-index
+ * GET; ranges, repeated ones too, are slices of the whole NAR; a tree that cannot be a NAR is a
+ * one-line 500 for a range (checked before the headers) and a cut-short response for a whole NAR.
+ */
+class NarServingTest {
+  @TempDir static Path work;
+  static KafkaTestBroker broker;
+  static Indexer indexer;
+  static ExporterViews views;
+  static CountingBackend backend;
+  static ChunkStore store;
+  static Exporter exporter;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  static byte[] nar;
+  static ImportResult imported;
+  static String narUrl;
+  static String corruptUrl;
+
+  /** Passes every call to a real backend, counting object GETs by kind. */
+  static final class CountingBackend implements ObjectBackend {
+    final ObjectBackend delegate;
+    final AtomicInteger chunkGets = new AtomicInteger();
+    final AtomicInteger blobIndexGets = new AtomicInteger();
+
+    CountingBackend(ObjectBackend delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, byte[] data, int off, int len) throws IOException {
+      return delegate.putIfAbsent(key, data, off, len);
+    }
+
+    @Override
+    public Optional<byte[]> get(String key, int maxBytes) throws IOException {
+      (key.startsWith("blobs/") ? blobIndexGets : chunkGets).incrementAndGet();
+      return delegate.get(key, maxBytes);
+    }
+
+    @Override
+    public Optional<ObjectStat> stat(String key) throws IOException {
+      return delegate.stat(key);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      delegate.flush();
+    }
+
+    @Override
+    public String location() {
+      return delegate.location();
+    }
+
+    @Override
+    public void close() throws IOException {
+      delegate.close();
+    }
+  }
+
+  @BeforeAll
+  static void serve() throws Exception {
+    broker = KafkaTestBroker.start();
+    String prefix = "serve.";
+    try (var admin = broker.admin()) {
+      NarflowTopics.createAll(admin, TopicLayout.of(3, 1), prefix);
+    }
+    backend = new CountingBackend(LocalDirectoryBackend.open(work.resolve("chunks"), false));
+    store = LayoutChunkStore.builder(backend).build();
+    // Small files, and two multi-chunk ones (FastCDC's default average is 256 KiB).
+    nar = SyntheticNar.directory(List.of(
+        new SyntheticNar.File("a-small", 300, 1, false),
+        new SyntheticNar.File("b-large", 3 << 20, 2, true),
+        new SyntheticNar.File("c-small", 5000, 3, false),
+        new SyntheticNar.File("d-large", 1 << 20, 4, false),
+        new SyntheticNar.File("e-empty", 0, 5, false))).readAllBytes();
+    try (NarImporter importer = NarImporter.builder(store).build()) {
+      imported = importer.importNar(new ByteArrayInputStream(nar));
+    }
+    store.flush();
+    assertEquals(2, imported.blobIndexes().size(), "two multi-chunk files");
+
+    StorePath path = TestTrees.path("served");
+    StorePath corrupt = TestTrees.path("corrupt");
+    // A castore-valid tree (sizes are uint64) that no NAR can hold: a file of 2^63 bytes.
+    Directory huge = new DirectoryBuilder().addFile(ByteString.copyFromUtf8("huge"),
+        B3Digest.wrap(new byte[32]), Long.MIN_VALUE, false).build();
+    PathInfo corruptInfo = pathInfo(corrupt, Node.newBuilder()
+        .setDirectory(Directories.directoryNode(ByteString.copyFromUtf8(corrupt.baseName()), huge)).build(),
+        new byte[32], 1000);
+    Node root = Node.newBuilder().setDirectory(imported.root().getDirectory().toBuilder()
+        .setName(ByteString.copyFromUtf8(path.baseName()))).build();
+    PathInfo info = pathInfo(path, root, imported.narSha256(), imported.narSize());
+
+    Map<String, Object> config = new HashMap<>(broker.clientConfig());
+    config.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    indexer = Indexer.builder().kafka(config).topicPrefix(prefix).stateDir(work.resolve("indexer")).build();
+    indexer.start();
+    assertTrue(indexer.awaitRunning(Duration.ofSeconds(60)));
+    String index = NarflowTopics.INDEX.withPrefix(prefix).name();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(broker.clientConfig(),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (Directory d : imported.directories()) send(producer, index, IndexRecords.keyOf(d), IndexRecords.of(d).toByteArray());
+      for (Map.Entry<B3Digest, StatBlobResponse> b : imported.blobIndexes().entrySet()) {
+        send(producer, index, IndexKey.blob(b.getKey()), IndexRecords.of(b.getValue()).toByteArray());
+      }
+      send(producer, index, IndexKey.pathInfo(path), IndexRecords.of(info).toByteArray());
+      send(producer, index, IndexRecords.keyOf(huge), IndexRecords.of(huge).toByteArray());
+      send(producer, index, IndexKey.pathInfo(corrupt), IndexRecords.of(corruptInfo).toByteArray());
+    }
+    views = ExporterViews.builder().kafka(broker.clientConfig()).topicPrefix(prefix).stateDir(work.resolve("views")).build();
+    views.start();
+    assertTrue(views.awaitRunning(Duration.ofSeconds(60)));
+    await("both paths servable and the blob records in the views", () ->
+        views.pathInfoByNarHash(imported.narSha256()).isPresent()
+            && views.pathInfoByNarHash(new byte[32]).isPresent()
+            && imported.blobIndexes().keySet().stream().allMatch(d -> views.blob(d).isPresent()));
+    exporter = Exporter.builder(views, store).listen(new InetSocketAddress("127.0.0.1", 0)).build().start();
+    narUrl = exporter.url() + "/" + NarInfos.narUrl(imported.narSha256(), NarCompression.NONE);
+    corruptUrl = exporter.url() + "/" + NarInfos.narUrl(new byte[32], NarCompression.NONE);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (exporter != null) exporter.close();
+    if (views != null) views.close();
+    if (indexer != null) indexer.close();
+    if (store != null) store.close();
+    if (broker != null) broker.close();
+  }
+
+  @BeforeEach
+  void resetCounts() {
+    backend.chunkGets.set(0);
+    backend.blobIndexGets.set(0);
+  }
+
+  static PathInfo pathInfo(StorePath path, Node root, byte[] narSha256, long narSize) {
+    return PathInfo.newBuilder().setNode(root).setNarinfo(NARInfo.newBuilder().setNarSize(narSize)
+        .setNarSha256(ByteString.copyFrom(narSha256))).build();
+  }
+
+  static void send(KafkaProducer<byte[], byte[]> producer, String topic, IndexKey key, byte[] value) throws Exception {
+    producer.send(new ProducerRecord<>(topic, key.toBytes(), value)).get();
+  }
+
+  static HttpResponse<byte[]> get(String url, String range) throws Exception {
+    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
+    if (range != null) r.header("Range", "bytes=" + range);
+    return http.send(r.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Test
+  void multiChunkFilesCostNoBlobIndexGet() throws Exception {
+    HttpResponse<byte[]> whole = get(narUrl, null);
+    assertEquals(200, whole.statusCode());
+    assertArrayEquals(nar, whole.body());
+    HttpResponse<byte[]> zst = get(narUrl + ".zst", null);
+    assertEquals(200, zst.statusCode());
+    try (ZstdInputStream in = new ZstdInputStream(new ByteArrayInputStream(zst.body()))) {
+      assertArrayEquals(nar, in.readAllBytes());
+    }
+    HttpResponse<byte[]> inLarge = get(narUrl, "400000-2500000");
+    assertArrayEquals(Arrays.copyOfRange(nar, 400000, 2500001), inLarge.body());
+    assertTrue(backend.chunkGets.get() > imported.blobIndexes().size() * 2, "chunks were read from the store");
+    assertEquals(0, backend.blobIndexGets.get(), "chunk lists came from the views, not blob-index GETs");
+  }
+
+  @Test
+  void repeatedRangesOfOneNarAreItsSlices() throws Exception {
+    long[][] ranges = {{0, 99}, {350, 360}, {nar.length - 20, nar.length - 1}, {1 << 20, (3 << 20) + 5000},
+        {350, 360}, {0, 99}, {1 << 20, (3 << 20) + 5000}};
+    for (long[] r : ranges) {
+      HttpResponse<byte[]> part = get(narUrl, r[0] + "-" + r[1]);
+      assertEquals(206, part.statusCode());
+      assertEquals("bytes " + r[0] + "-" + r[1] + "/" + nar.length, part.headers().firstValue("Content-Range").orElseThrow());
+      assertArrayEquals(Arrays.copyOfRange(nar, (int) r[0], (int) r[1] + 1), part.body(), r[0] + "-" + r[1]);
+    }
+    // The same range twice in a row: the second from the cached layout, the same bytes.
+    byte[] first = get(narUrl, "2000-2100").body();
+    assertArrayEquals(first, get(narUrl, "2000-2100").body());
+    assertArrayEquals(Arrays.copyOfRange(nar, 2000, 2101), first);
+  }
+
+  @Test
+  void aTreeThatCannotBeANarIsAOneLine500ForARangeAndACutShortWholeNar() throws Exception {
+    HttpResponse<byte[]> range = get(corruptUrl, "10-20");
+    assertEquals(500, range.statusCode());
+    String body = new String(range.body(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(1, body.split("\n").length, body);
+    assertTrue(body.contains("cannot be rendered"), body);
+    assertTrue(range.headers().firstValue("Content-Range").isEmpty());
+    // A whole NAR streams as its tree is read: failing before its first byte, it is an error status
+    // (the headers were not sent yet); after, a connection cut short. Never a 200 taken for whole.
+    try {
+      HttpResponse<byte[]> whole = get(corruptUrl, null);
+      assertEquals(500, whole.statusCode(), new String(whole.body(), java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals(1, new String(whole.body(), java.nio.charset.StandardCharsets.UTF_8).split("\n").length);
+    } catch (IOException cut) {
+      // the headers had gone out: the connection was dropped
+    }
+    // And the exporter still serves.
+    assertArrayEquals(Arrays.copyOfRange(nar, 0, 10), get(narUrl, "0-9").body());
+  }
+
+  static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
+      Thread.sleep(50);
+    }
+  }
+}

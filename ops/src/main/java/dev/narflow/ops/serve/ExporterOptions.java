@@ -1,0 +1,78 @@
+package dev.narflow.ops.serve;
+
+import dev.narflow.exporter.NarInfos.NarCompression;
+import dev.narflow.ops.ConfigurationException;
+import dev.narflow.ops.OptionDefaults;
+import dev.narflow.topics.nix.NixSecretKey;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.apache.kafka.common.utils.Utils;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** How a binary cache is served ({@code narflow serve} and {@code narflow exporter}), as a mixin. */
+public final class ExporterOptions {
+  @Spec(Spec.Target.MIXEE) CommandSpec command;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8080",
+      description = "Where to serve (env NARFLOW_LISTEN, default ${DEFAULT-VALUE}); 0.0.0.0:PORT for every interface.")
+  String listen;
+
+  @Option(names = "--signing-key", paramLabel = "FILE",
+      description = "A secret key (narflow keygen) to sign every narinfo with, besides the upstream signatures"
+          + " (env NARFLOW_SIGNING_KEY).")
+  Path signingKey;
+
+  @Option(names = "--compression", paramLabel = "zstd|none", defaultValue = "zstd",
+      description = "Which NAR URL the narinfos name: zstd (.nar.zst, the stored chunks sent as they are) or none"
+          + " (.nar); both are served (env NARFLOW_COMPRESSION, default ${DEFAULT-VALUE}).")
+  String compression;
+
+  @Option(names = "--priority", paramLabel = "N", defaultValue = "40",
+      description = "nix-cache-info's Priority; clients try lower first (env NARFLOW_PRIORITY, default ${DEFAULT-VALUE}).")
+  int priority;
+
+  /** {@code --listen}, checked; a usage error otherwise. */
+  public InetSocketAddress listen() {
+    return address(command, "--listen", listen, "127.0.0.1:8080");
+  }
+
+  /** {@code HOST:PORT} of an option, checked; a usage error names the option and the example. */
+  public static InetSocketAddress address(CommandSpec command, String option, String value, String example) {
+    String text = value == null ? "" : value.strip();
+    String host = Utils.getHost(text);
+    Integer port = Utils.getPort(text);
+    if (host == null || host.isEmpty() || port == null || port < 0 || port > 65535) {
+      throw OptionDefaults.invalid(command, option, text, "not HOST:PORT (e.g. " + example + ")");
+    }
+    return new InetSocketAddress(host, port);
+  }
+
+  public NarCompression compression() {
+    return switch (compression == null ? "" : compression.strip().toLowerCase(Locale.ROOT)) {
+      case "none" -> NarCompression.NONE;
+      case "zstd" -> NarCompression.ZSTD;
+      default -> throw OptionDefaults.invalid(command, "--compression", compression, "must be zstd or none");
+    };
+  }
+
+  public int priority() {
+    if (priority < 0 || priority > 1000) {
+      throw OptionDefaults.invalid(command, "--priority", Integer.toString(priority), "must be between 0 and 1000");
+    }
+    return priority;
+  }
+
+  /** The key to sign with, or null for none. */
+  public NixSecretKey signingKey() throws ConfigurationException {
+    if (signingKey == null) return null;
+    try {
+      return NixSecretKey.read(signingKey);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ConfigurationException("--signing-key " + signingKey + ": " + e.getMessage(), e);
+    }
+  }
+}

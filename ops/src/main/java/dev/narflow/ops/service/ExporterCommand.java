@@ -1,0 +1,98 @@
+package dev.narflow.ops.service;
+
+import dev.narflow.indexer.Indexer;
+import dev.narflow.ops.ChunkStoreOption;
+import dev.narflow.ops.ConfigOption;
+import dev.narflow.ops.KafkaOptions;
+import dev.narflow.ops.KafkaSetup;
+import dev.narflow.ops.StopSignal;
+import dev.narflow.ops.embedded.DataDir;
+import dev.narflow.ops.serve.ExporterOptions;
+import dev.narflow.ops.serve.Serving;
+import dev.narflow.topics.nix.NixSecretKey;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code narflow exporter}: a binary cache over a cluster's index and chunk store. Every
+ * instance holds all the views (global stores, see docs/serving.md), so any number of them can
+ * stand behind one HTTP load balancer.
+ */
+@Command(
+    name = "exporter",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Serves the mirror as a Nix binary cache (closure-complete paths only), with /metrics and /healthz on the same"
+          + " port, until SIGTERM. Scale out by running more exporters behind a load balancer.",
+      "Exits 0 on SIGTERM, 1 if its views stop on an error, 2 for bad usage or an unusable Kafka, chunk store,"
+          + " state directory or address.",
+      "Every option also reads an environment variable named after it (--listen from NARFLOW_LISTEN, …),"
+          + " and then the --config file.",
+      "Example: narflow exporter --bootstrap-servers kafka:9092 --chunk-store file:///srv/chunks"
+          + " --state-dir /var/lib/narflow/exporter --listen 0.0.0.0:8080",
+    })
+public final class ExporterCommand implements Callable<Integer> {
+  private static final Duration STOP_GRACE = Duration.ofSeconds(60);
+
+  @Spec CommandSpec spec;
+
+  @CommandLine.Mixin ConfigOption config;
+
+  @CommandLine.Mixin KafkaOptions cluster;
+
+  @CommandLine.Mixin ChunkStoreOption chunks;
+
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "Required. Where this instance keeps its views (RocksDB); on a lasting volume, so a restart"
+          + " need not read the topics again (env NARFLOW_STATE_DIR).")
+  Path stateDir;
+
+  @CommandLine.Mixin ExporterOptions exporter;
+
+  private final Map<String, String> environment;
+
+  public ExporterCommand(Map<String, String> environment) {
+    this.environment = Map.copyOf(environment);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (stateDir == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--state-dir DIR is required (or NARFLOW_STATE_DIR)");
+    }
+    var listen = exporter.listen();
+    var compression = exporter.compression();
+    int priority = exporter.priority();
+    NixSecretKey key = exporter.signingKey();
+    var location = chunks.location(environment);
+    String prefix = cluster.topicPrefix();
+    var kafka = cluster.checked();
+    String servable = Indexer.closureCompleteTopic(Indexer.defaultApplicationId(prefix));
+    KafkaSetup.requireTopic(kafka, servable, "topic " + servable + " does not exist: no indexer has run on this"
+        + " cluster yet; start narflow indexer first", KafkaOptions.ADMIN_TIMEOUT);
+    PrintWriter err = spec.commandLine().getErr();
+    try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = KafkaSetup.lock(stateDir)) {
+      Serving.Settings settings = new Serving.Settings(stateDir, kafka, false, location, prefix, listen, key,
+          compression, priority);
+      err.println("narflow exporter: reading the views (state in " + stateDir + ")");
+      err.flush();
+      try (Serving serving = Serving.start(settings)) {
+        err.println(String.format(Locale.ROOT, "narflow exporter: serving on %s: about %d paths (ready in %.1f s)%s",
+            serving.url(), serving.servablePaths(), serving.startup().toMillis() / 1000.0,
+            key == null ? "" : ", signing with " + key.name()));
+        err.flush();
+        return ServiceLoop.run("exporter", stop, serving::failure, err);
+      }
+    }
+  }
+}

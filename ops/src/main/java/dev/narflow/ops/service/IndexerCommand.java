@@ -1,0 +1,75 @@
+package dev.narflow.ops.service;
+
+import dev.narflow.indexer.Indexer;
+import dev.narflow.ops.ConfigOption;
+import dev.narflow.ops.KafkaOptions;
+import dev.narflow.ops.KafkaSetup;
+import dev.narflow.ops.StopSignal;
+import dev.narflow.ops.embedded.DataDir;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code narflow indexer}: request routing and closure completeness (Kafka Streams) against a
+ * cluster. Instances share the work by the Streams application id; each keeps its partitions'
+ * state in {@code --state-dir}, restored from changelogs when lost.
+ */
+@Command(
+    name = "indexer",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Runs the indexer: routes requests to the workers, drops what is indexed already, and publishes closure-complete"
+          + " paths for the exporters, until SIGTERM. Scale out by running more indexers (up to the partitions).",
+      "Exits 0 on SIGTERM, 1 if it stops on an error, 2 for bad usage or an unusable Kafka or state directory.",
+      "Every option also reads an environment variable named after it (--state-dir from NARFLOW_STATE_DIR, …),"
+          + " and then the --config file.",
+      "Example: narflow indexer --bootstrap-servers kafka:9092 --state-dir /var/lib/narflow/indexer",
+    })
+public final class IndexerCommand implements Callable<Integer> {
+  private static final Duration START_TIMEOUT = Duration.ofMinutes(30);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(60);
+
+  @Spec CommandSpec spec;
+
+  @CommandLine.Mixin ConfigOption config;
+
+  @CommandLine.Mixin KafkaOptions cluster;
+
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "Required. Where this instance keeps its state stores (RocksDB); on a lasting volume, so a restart"
+          + " need not restore them (env NARFLOW_STATE_DIR).")
+  Path stateDir;
+
+  @Override
+  public Integer call() throws Exception {
+    if (stateDir == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--state-dir DIR is required (or NARFLOW_STATE_DIR)");
+    }
+    String prefix = cluster.topicPrefix();
+    var kafka = cluster.checked();
+    PrintWriter err = spec.commandLine().getErr();
+    try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = KafkaSetup.lock(stateDir);
+        Indexer indexer = Indexer.builder().kafka(kafka).topicPrefix(prefix).stateDir(stateDir.resolve("indexer"))
+            .build()) {
+      long started = System.nanoTime();
+      indexer.start();
+      err.println("narflow indexer " + indexer.applicationId() + ": starting (state in " + stateDir + ")");
+      err.flush();
+      if (indexer.awaitRunning(START_TIMEOUT)) {
+        err.println(String.format(Locale.ROOT, "narflow indexer %s: running (%.1f s)", indexer.applicationId(),
+            (System.nanoTime() - started) / 1e9));
+        err.flush();
+      }
+      return ServiceLoop.run("indexer", stop, indexer::failure, err);
+    }
+  }
+}

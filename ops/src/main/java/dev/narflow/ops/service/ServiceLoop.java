@@ -1,0 +1,36 @@
+package dev.narflow.ops.service;
+
+import dev.narflow.ops.Narflow;
+import dev.narflow.ops.StopSignal;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/** The life of a long-running service after its start: until SIGTERM (exit 0) or until what it runs fails (exit 1). */
+final class ServiceLoop {
+  private static final Duration CHECK = Duration.ofSeconds(1);
+
+  private ServiceLoop() {}
+
+  static int run(String name, StopSignal stop, Supplier<Optional<Throwable>> failure, PrintWriter err)
+      throws InterruptedException {
+    while (!stop.await(CHECK)) {
+      Optional<Throwable> failed = failure.get();
+      if (failed.isPresent()) {
+        err.println("narflow " + name + ": stopped on an error: " + oneLine(failed.get()));
+        err.flush();
+        return Narflow.EXIT_FAILURE;
+      }
+    }
+    err.println("narflow " + name + ": stopping");
+    err.flush();
+    return 0;
+  }
+
+  private static String oneLine(Throwable e) {
+    String m = e.getMessage();
+    if ((m == null || m.isBlank()) && e.getCause() != null) return oneLine(e.getCause());
+    return (m == null || m.isBlank() ? e.getClass().getSimpleName() : m).replace('\n', ' ');
+  }
+}

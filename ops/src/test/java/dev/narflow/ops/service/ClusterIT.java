@@ -1,0 +1,171 @@
+package dev.narflow.ops.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.narflow.chunker.testing.S3ProxyServer;
+import dev.narflow.ingest.testing.NixCacheFixture;
+import dev.narflow.ops.ChildJvm;
+import dev.narflow.topics.nix.NarInfo;
+import dev.narflow.topics.testing.RealNix;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The distributed deployment on one machine, each piece its own JVM from the shaded jar:
+ * {@code narflow broker}, {@code topics create}, two indexers, two workers, {@code enqueue},
+ * {@code status --wait}, two exporters, and real Nix substituting from each. On the way one
+ * worker is killed with SIGKILL in the middle of a large NAR, and one indexer is killed and
+ * restarted: the closure must still complete, with every NarHash as upstream gave it.
+ */
+class ClusterIT {
+  private static final Duration START = Duration.ofMinutes(2);
+  private static final Pattern BROKER = Pattern.compile("narflow broker: .* on (127\\.0\\.0\\.1:[0-9]+)");
+  private static final Pattern EXPORTER = Pattern.compile("serving on (http://127\\.0\\.0\\.1:[0-9]+)");
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @Test
+  void aClusterOfSeparateProcessesOnAFileChunkStoreSurvivesKills(@TempDir Path tmp) throws Exception {
+    run(tmp, tmp.resolve("chunks").toUri().toString(), Map.of());
+  }
+
+  @Test
+  void aClusterOfSeparateProcessesOnS3SurvivesKills(@TempDir Path tmp) throws Exception {
+    try (S3ProxyServer s3 = S3ProxyServer.start(Files.createDirectory(tmp.resolve("s3")))) {
+      s3.createBucket("narflow");
+      run(tmp, "s3://narflow/chunks?endpoint=" + s3.endpoint() + "&region=us-east-1",
+          Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey()));
+    }
+  }
+
+  private void run(Path tmp, String chunkStore, Map<String, String> env) throws Exception {
+    List<ChildJvm> children = new ArrayList<>();
+    try (NixCacheFixture cache = NixCacheFixture.create(tmp.resolve("upstream"))) {
+      String nonce = Long.toString(System.nanoTime());
+      String leaf = cache.build("cluster-leaf", "echo " + nonce + " > $out", List.of());
+      String mid = cache.build("cluster-mid", "/bin/mkdir -p $out/share; echo $in0 > $out/share/ref;"
+          + " i=0; while [ $i -lt 20000 ]; do echo \"line $i $in0\"; i=$((i+1)); done > $out/share/text", List.of(leaf));
+      String large = cache.build("cluster-large", "/bin/mkdir $out; echo $in0 > $out/ref;"
+          + " /usr/bin/head -c 24000000 /dev/urandom > $out/big", List.of(mid));
+      String top = cache.build("cluster-top", "/bin/mkdir $out; echo $in0 > $out/ref", List.of(large));
+      cache.copy(leaf, "none", false);
+      cache.copy(mid, "xz", false);
+      cache.copy(large, "none", false);
+      cache.copy(top, "zstd", false);
+      String largeNar = cache.narFile(large).getFileName().toString();
+      // The first download of the large NAR stops half-way, so that a worker is in its middle.
+      cache.faults().stallAfter(largeNar, 8_000_000, 1);
+
+      ChildJvm broker = start(children, "broker", env, "broker", "--data", tmp.resolve("broker").toString(),
+          "--listen", "127.0.0.1:0");
+      broker.await("the broker's start", START, () -> BROKER.matcher(broker.err()).find());
+      Matcher m = BROKER.matcher(broker.err());
+      assertTrue(m.find());
+      String servers = m.group(1);
+      // Dead members leave the groups after 10 s instead of Kafka's 45 s default.
+      Path kafkaConfig = Files.writeString(tmp.resolve("kafka.properties"),
+          "session.timeout.ms=10000\nheartbeat.interval.ms=2000\n");
+      Map<String, String> cluster = new HashMap<>(env);
+      cluster.put("NARFLOW_BOOTSTRAP_SERVERS", servers);
+      cluster.put("NARFLOW_KAFKA_CONFIG", kafkaConfig.toString());
+
+      ChildJvm topics = start(children, "topics", cluster, "topics", "create", "--partitions", "4");
+      assertEquals(0, topics.waitFor(START), topics.err());
+
+      ChildJvm indexer1 = start(children, "indexer-1", cluster, "indexer", "--state-dir", tmp.resolve("indexer-1").toString());
+      ChildJvm indexer2 = start(children, "indexer-2", cluster, "indexer", "--state-dir", tmp.resolve("indexer-2").toString());
+      indexer1.await("the indexer running", START, () -> indexer1.err().contains("running"));
+      indexer2.await("the indexer running", START, () -> indexer2.err().contains("running"));
+
+      List<String> worker = List.of("worker", "--chunk-store", chunkStore, "--trusted-public-key", cache.publicKey());
+      ChildJvm workerA = start(children, "worker-a", cluster, worker.toArray(String[]::new));
+      workerA.await("the worker's start", START, () -> workerA.err().contains("ingesting into"));
+
+      ChildJvm enqueue = start(children, "enqueue", cluster, "enqueue", "--upstream", cache.url().toString(), top);
+      assertEquals(0, enqueue.waitFor(START), enqueue.err());
+
+      // Worker A alone takes the requests: the large NAR it is downloading is half sent when it dies.
+      workerA.await("the large NAR half sent", START, () -> cache.requestCount(largeNar) >= 1);
+      ChildJvm workerB = start(children, "worker-b", cluster, worker.toArray(String[]::new));
+      workerB.await("the worker's start", START, () -> workerB.err().contains("ingesting into"));
+      workerA.kill();
+      indexer1.kill();
+      ChildJvm indexer1Again = start(children, "indexer-1-again", cluster, "indexer", "--state-dir",
+          tmp.resolve("indexer-1").toString());
+
+      ChildJvm status = start(children, "status", cluster, "status", "--wait", "--timeout", "300", top);
+      assertEquals(0, status.waitFor(Duration.ofMinutes(6)), status.out() + status.err() + "\nworker-b:\n" + workerB.err());
+      assertTrue(status.out().contains(top + ": complete"), status.out());
+      assertTrue(cache.requestCount(largeNar) >= 2, "the large NAR was fetched again after the kill");
+
+      List<String> exporter = new ArrayList<>(List.of("exporter", "--chunk-store", chunkStore, "--listen", "127.0.0.1:0"));
+      ChildJvm exporter1 = start(children, "exporter-1", cluster, with(exporter, "--state-dir", tmp.resolve("exporter-1")));
+      ChildJvm exporter2 = start(children, "exporter-2", cluster, with(exporter, "--state-dir", tmp.resolve("exporter-2")));
+      List<String> urls = new ArrayList<>();
+      for (ChildJvm e : List.of(exporter1, exporter2)) {
+        e.await("the exporter serving", START, () -> EXPORTER.matcher(e.err()).find());
+        Matcher u = EXPORTER.matcher(e.err());
+        assertTrue(u.find());
+        urls.add(u.group(1));
+      }
+      for (int i = 0; i < urls.size(); i++) {
+        Path store = tmp.resolve("client-" + i);
+        RealNix.Result copy = RealNix.run(null, Map.of(), "nix", "copy", "--from", urls.get(i), "--to", store.toString(),
+            "--option", "trusted-public-keys", cache.publicKey(), top);
+        assertEquals(0, copy.exitCode(), urls.get(i) + ": " + copy.stderr());
+        for (String path : List.of(top, large, mid, leaf)) {
+          String json = RealNix.run("nix", "path-info", "--store", store.toString(), "--json", path).out();
+          NarInfo original = NarInfo.parse(Files.readString(cache.narInfoFile(path)));
+          assertTrue(json.contains("\"narHash\":\"" + original.narHash().toSri() + "\""), path + ": " + json);
+        }
+      }
+      // Two exporters, one answer.
+      for (String path : List.of(top, large, mid, leaf)) {
+        String narinfo = "/" + path.substring("/nix/store/".length(), "/nix/store/".length() + 32) + ".narinfo";
+        assertEquals(get(urls.get(0) + narinfo), get(urls.get(1) + narinfo), narinfo);
+      }
+
+      // SIGTERM: every service stops cleanly (143 is the JVM's status for an exit on SIGTERM,
+      // once the shutdown hook has let the service close what it opened).
+      for (ChildJvm c : List.of(exporter1, exporter2, workerB, indexer1Again, indexer2, broker)) {
+        assertEquals(143, c.stop(Duration.ofMinutes(2)), c + ":\n" + c.err());
+        assertTrue(c.err().contains(": stopping"), c + " did not stop cleanly:\n" + c.err());
+      }
+    } finally {
+      for (ChildJvm c : children) c.close();
+    }
+  }
+
+  private static String[] with(List<String> args, String option, Path value) {
+    List<String> all = new ArrayList<>(args);
+    all.add(option);
+    all.add(value.toString());
+    return all.toArray(String[]::new);
+  }
+
+  private static ChildJvm start(List<ChildJvm> children, String name, Map<String, String> env, String... args)
+      throws Exception {
+    ChildJvm child = ChildJvm.narflow(name, env, List.of(args));
+    children.add(child);
+    return child;
+  }
+
+  private static String get(String url) throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), url + ": " + r.body());
+    return r.body();
+  }
+}

@@ -149,6 +149,15 @@ final class ComposeCheck {
           + " (" + result.listens().values().stream().map(NarflowInvocation.Address::source).toList() + ")");
     }
 
+    result.stopTimeout().ifPresent(t -> {
+      Object grace = service.get("stop_grace_period");
+      long graceSeconds = grace == null ? 10 : durationSeconds(String.valueOf(grace));
+      if (graceSeconds <= Long.parseLong(t.value().strip())) {
+        problems.add(where + ": stop_grace_period " + (grace == null ? "10s (the default)" : grace)
+            + " does not leave it the " + t.source() + " seconds it takes to stop: it would be killed mid-work");
+      }
+    });
+
     if (result.command() != null) {
       String servers = valueOf(service, result, "--bootstrap-servers", env);
       if (servers != null) bootstrapServers(where, servers);
@@ -197,6 +206,26 @@ final class ComposeCheck {
     boolean created = services().values().stream()
         .anyMatch(s -> strings(map(s).get("command")).stream().anyMatch(a -> a.endsWith("/" + bucket)));
     if (!created) problems.add(where + ": no service creates the bucket " + bucket + " of the chunk store");
+  }
+
+  /** compose's durations: {@code 90s}, {@code 1m30s}, {@code 2m}, {@code 1h}. */
+  static long durationSeconds(String duration) {
+    Matcher m = Pattern.compile("(\\d+)(h|ms|m|s)").matcher(duration.strip());
+    long seconds = 0;
+    int end = 0;
+    while (m.find()) {
+      if (m.start() != end) throw new IllegalArgumentException("not a duration: " + duration);
+      long n = Long.parseLong(m.group(1));
+      seconds += switch (m.group(2)) {
+        case "h" -> n * 3600;
+        case "m" -> n * 60;
+        case "s" -> n;
+        default -> n / 1000;
+      };
+      end = m.end();
+    }
+    if (end != duration.strip().length() || end == 0) throw new IllegalArgumentException("not a duration: " + duration);
+    return seconds;
   }
 
   private static int containerPort(Object spec) {

@@ -4,6 +4,7 @@ import static dev.narflow.ops.deploy.Yamls.at;
 import static dev.narflow.ops.deploy.Yamls.list;
 import static dev.narflow.ops.deploy.Yamls.map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.narflow.ops.Narflow;
@@ -128,6 +129,9 @@ class DeploymentFilesTest {
     assertComposeProblem(c -> map(service(c, "worker").get("depends_on")).put("nothing", Map.of()), "depends on nothing");
     assertComposeProblem(c -> service(c, "indexer").put("volumes", new ArrayList<>(List.of("undeclared:/x"))), "volume undeclared is not declared");
     assertComposeProblem(c -> service(c, "topics").put("restart", "unless-stopped"), "waits for topics to complete, but topics restarts");
+    assertComposeProblem(c -> env(c, "worker").put("NARFLOW_STOP_TIMEOUT", "120"),
+        "stop_grace_period 60s does not leave it the NARFLOW_STOP_TIMEOUT=120 seconds");
+    assertComposeProblem(c -> service(c, "worker").remove("stop_grace_period"), "stop_grace_period 10s (the default) does not leave it");
   }
 
   @Test
@@ -182,6 +186,8 @@ class DeploymentFilesTest {
     assertK8sProblem(k -> map(at(doc(k, "worker.yaml", "Deployment"), "spec", "template", "metadata", "annotations")).put("prometheus.io/port", "9401"),
         "prometheus.io/port 9401 is not a port it listens on");
     assertK8sProblem(k -> k.remove("secret.yaml"), "needs Secret narflow-s3, which these files do not define");
+    assertK8sProblem(k -> containerArgs(k, "worker.yaml").addAll(List.of("--stop-timeout", "120")),
+        "terminationGracePeriodSeconds 90 does not leave it the --stop-timeout 120 seconds");
     assertK8sProblem(k -> map(at(doc(k, "indexer.yaml", "StatefulSet"), "spec")).put("serviceName", "nothing"),
         "serviceName nothing is not a headless Service");
   }
@@ -198,6 +204,14 @@ class DeploymentFilesTest {
     assertProblem(dockerfileProblems(d.replace("-pl ops -am", "-pl ops")), "does not build ops/target/narflow.jar");
     assertProblem(dockerfileProblems(d.replace("/opt/narflow/narflow.jar\"]", "/narflow.jar\"]")), "which the runtime stage does not COPY");
     assertProblem(DockerfileCheck.problems(d, launcher(), dockerignore().replace("**/target/", "")), "does not leave out **/target/");
+  }
+
+  @Test
+  void readsComposeDurations() {
+    assertEquals(90, ComposeCheck.durationSeconds("1m30s"));
+    assertEquals(60, ComposeCheck.durationSeconds("60s"));
+    assertEquals(3600, ComposeCheck.durationSeconds("1h"));
+    assertThrows(IllegalArgumentException.class, () -> ComposeCheck.durationSeconds("soon"));
   }
 
   @Test

@@ -213,6 +213,14 @@ final class KubernetesCheck {
       }
     }
     NarflowInvocation.Result result = new NarflowInvocation(where, strings(container.get("args")), env, mounted).check(problems);
+    result.stopTimeout().ifPresent(t -> {
+      Object grace = at(template, "spec", "terminationGracePeriodSeconds");
+      long graceSeconds = grace == null ? 30 : Long.parseLong(String.valueOf(grace));
+      if (graceSeconds <= Long.parseLong(t.value().strip())) {
+        problems.add(where + ": terminationGracePeriodSeconds " + (grace == null ? "30 (the default)" : grace)
+            + " does not leave it the " + t.source() + " seconds it takes to stop: it would be killed mid-work");
+      }
+    });
 
     Set<Integer> listening = new TreeSet<>();
     result.listens().values().forEach(a -> listening.add(a.port()));

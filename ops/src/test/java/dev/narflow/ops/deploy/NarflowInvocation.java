@@ -41,8 +41,21 @@ record NarflowInvocation(String where, List<String> args, Map<String, String> en
 
   private static final Pattern HOST_PORT = Pattern.compile("^(.*):(\\d{1,5})$");
 
-  /** What the check found: the command (null if none), and the address each listen option takes. */
-  record Result(CommandSpec command, Map<String, Address> listens) {}
+  /** Options whose values the deployment must agree with, besides the listen options. */
+  static final String STOP_TIMEOUT = "--stop-timeout";
+
+  /**
+   * What the check found: the command (null if none), the address each listen option takes, and
+   * the seconds a service may take to stop on SIGTERM ({@code --stop-timeout}), if it has the option.
+   */
+  record Result(CommandSpec command, Map<String, Address> listens, Optional<Setting> stopTimeout) {
+    Result(CommandSpec command) {
+      this(command, Map.of(), Optional.empty());
+    }
+  }
+
+  /** An option's value as the container sets it, and where it comes from (for messages). */
+  record Setting(String value, String source) {}
 
   /** A HOST:PORT an option is set to, and where it came from (for messages). */
   record Address(String host, int port, String source) {
@@ -56,7 +69,7 @@ record NarflowInvocation(String where, List<String> args, Map<String, String> en
     CommandLine root = Narflow.commandLine(Map.of(), new MirrorPipeline());
     if (args.isEmpty()) {
       problems.add(where + ": no narflow command (the image's default is --help)");
-      return new Result(null, Map.of());
+      return new Result(null);
     }
     CommandLine command = root;
     int i = 0;
@@ -66,7 +79,7 @@ record NarflowInvocation(String where, List<String> args, Map<String, String> en
     if (command == root) {
       problems.add(where + ": '" + args.get(0) + "' is not a narflow command (commands: "
           + String.join(", ", root.getSubcommands().keySet()) + ")");
-      return new Result(null, Map.of());
+      return new Result(null);
     }
     CommandSpec spec = command.getCommandSpec();
     String name = spec.qualifiedName();
@@ -74,7 +87,7 @@ record NarflowInvocation(String where, List<String> args, Map<String, String> en
         .filter(c -> !c.getCommandSpec().helpCommand()).map(CommandLine::getCommandName).toList();
     if (!subcommands.isEmpty()) {
       problems.add(where + ": " + name + " needs one of its commands: " + String.join(", ", subcommands));
-      return new Result(spec, Map.of());
+      return new Result(spec);
     }
 
     int before = problems.size();
@@ -163,26 +176,10 @@ record NarflowInvocation(String where, List<String> args, Map<String, String> en
     }
     Map<String, Address> listens = new LinkedHashMap<>();
     for (String listen : LISTEN_OPTIONS) {
-      OptionSpec option = spec.findOption(listen);
-      if (option == null) continue;
-      String value;
-      String source;
-      String variable = OptionDefaults.variableOf(listen);
-      if (given.containsKey(listen)) {
-        value = given.get(listen);
-        source = listen + " " + value;
-      } else if (environment.containsKey(variable)) {
-        value = environment.get(variable);
-        source = variable + "=" + value;
-      } else if (configEntries.containsKey(listen.substring(2))) {
-        value = configEntries.get(listen.substring(2));
-        source = listen.substring(2) + " = " + value + " in the configuration file";
-      } else {
-        value = option.defaultValue();
-        source = "the default of " + listen + ", " + value;
-      }
-      if (value == null || value.isBlank()) continue;
-      Matcher m = HOST_PORT.matcher(value.strip());
+      Optional<Setting> setting = setting(spec, listen, given, configEntries);
+      if (setting.isEmpty()) continue;
+      String source = setting.get().source();
+      Matcher m = HOST_PORT.matcher(setting.get().value().strip());
       if (!m.matches()) {
         problems.add(where + ": " + source + " is not HOST:PORT");
         continue;
@@ -194,7 +191,31 @@ record NarflowInvocation(String where, List<String> args, Map<String, String> en
       }
       listens.put(listen, address);
     }
-    return new Result(spec, listens);
+    return new Result(spec, listens, setting(spec, STOP_TIMEOUT, given, configEntries));
+  }
+
+  /**
+   * The value {@code option} takes in this container, as narflow resolves it: the command line,
+   * else its variable, else the configuration file, else its default; empty when the command has no
+   * such option or it has no value.
+   */
+  private Optional<Setting> setting(CommandSpec spec, String option, Map<String, String> given,
+      Map<String, String> configEntries) {
+    OptionSpec o = spec.findOption(option);
+    if (o == null) return Optional.empty();
+    String variable = OptionDefaults.variableOf(option);
+    String name = option.substring(2);
+    Setting setting;
+    if (given.containsKey(option)) {
+      setting = new Setting(given.get(option), option + " " + given.get(option));
+    } else if (environment.containsKey(variable)) {
+      setting = new Setting(environment.get(variable), variable + "=" + environment.get(variable));
+    } else if (configEntries.containsKey(name)) {
+      setting = new Setting(configEntries.get(name), name + " = " + configEntries.get(name) + " in the configuration file");
+    } else {
+      setting = new Setting(o.defaultValue(), "the default of " + option + ", " + o.defaultValue());
+    }
+    return setting.value() == null || setting.value().isBlank() ? Optional.empty() : Optional.of(setting);
   }
 
   /** The option whose variable {@code variable} is, in {@code spec}. */

@@ -59,7 +59,7 @@ public final class Exporter implements Closeable {
       }
     });
     server.setHandler(new GracefulHandler(new BinaryCacheHandler(b.views, renderer, b.compression, b.signingKey,
-        b.maxRenders, Duration.ofSeconds(10), b.priority, metrics)));
+        b.maxRenders, Duration.ofSeconds(10), b.priority, metrics, b.onMissingNarInfo)));
     server.setErrorHandler(new OneLineErrors());
     server.setStopTimeout(b.stopTimeout.toMillis());
     server.setStopAtShutdown(false); // the command decides when to stop
@@ -75,6 +75,11 @@ public final class Exporter implements Closeable {
     ChunkPrefetcher.Window d = ChunkPrefetcher.Window.DEFAULT;
     long bytes = Math.max(1L << 20, Math.min(d.maxBytesAhead(), maxHeap / 4 / maxRenders));
     return new ChunkPrefetcher.Window(d.maxChunksAhead(), bytes, d.maxBlobsAhead(), d.singleChunkUpTo());
+  }
+
+  /** The registry behind {@code /metrics}, for what the command around the exporter adds to it. */
+  public io.prometheus.metrics.model.registry.PrometheusRegistry metricsRegistry() {
+    return metrics.registry();
   }
 
   public static Builder builder(ExporterViews views, ChunkStore chunkStore) {
@@ -138,6 +143,7 @@ public final class Exporter implements Closeable {
     private int fetchThreads = 8;
     private Duration idleTimeout = Duration.ofSeconds(30);
     private Duration stopTimeout = Duration.ofSeconds(10);
+    private java.util.function.Consumer<dev.narflow.topics.kafka.StorePathKey> onMissingNarInfo = path -> {};
 
     private Builder(ExporterViews views, ChunkStore chunkStore) {
       this.views = Objects.requireNonNull(views);
@@ -182,6 +188,15 @@ public final class Exporter implements Closeable {
 
     public Builder idleTimeout(Duration timeout) {
       this.idleTimeout = Objects.requireNonNull(timeout);
+      return this;
+    }
+
+    /**
+     * Told of every narinfo asked for that is not served (not mirrored, or its closure not
+     * complete yet), from a request thread: it must return at once (pull-through queues it).
+     */
+    public Builder onMissingNarInfo(java.util.function.Consumer<dev.narflow.topics.kafka.StorePathKey> action) {
+      this.onMissingNarInfo = Objects.requireNonNull(action);
       return this;
     }
 

@@ -63,6 +63,7 @@ public final class BinaryCacheHandler extends Handler.Abstract {
   private final Duration renderWait;
   private final NarLayouts layouts;
   private final byte[] cacheInfo;
+  private final java.util.function.Consumer<dev.narflow.topics.kafka.StorePathKey> onMissingNarInfo;
 
   /**
    * @param signingKey signs every narinfo besides the upstream signatures; null for none
@@ -70,7 +71,15 @@ public final class BinaryCacheHandler extends Handler.Abstract {
    */
   public BinaryCacheHandler(ExporterViews views, NarRenderer renderer, NarCompression compression,
       NixSecretKey signingKey, int maxRenders, Duration renderWait, int priority, ExporterMetrics metrics) {
+    this(views, renderer, compression, signingKey, maxRenders, renderWait, priority, metrics, path -> {});
+  }
+
+  /** @param onMissingNarInfo told of every narinfo asked for and not served (pull-through); must not block */
+  public BinaryCacheHandler(ExporterViews views, NarRenderer renderer, NarCompression compression,
+      NixSecretKey signingKey, int maxRenders, Duration renderWait, int priority, ExporterMetrics metrics,
+      java.util.function.Consumer<dev.narflow.topics.kafka.StorePathKey> onMissingNarInfo) {
     super(InvocationType.BLOCKING); // renders write with blocking back-pressure
+    this.onMissingNarInfo = onMissingNarInfo;
     this.metrics = metrics;
     this.views = views;
     this.renderer = renderer;
@@ -115,7 +124,10 @@ public final class BinaryCacheHandler extends Handler.Abstract {
         byte[] text = narinfos.get(n.path());
         if (text == null) {
           Optional<PathInfo> info = views.pathInfo(n.path());
-          if (info.isEmpty()) return text(response, callback, 404, "no such path", head);
+          if (info.isEmpty()) {
+            onMissingNarInfo.accept(n.path());
+            return text(response, callback, 404, "no such path", head);
+          }
           text = NarInfos.of(info.get(), compression, signingKey).format().getBytes(StandardCharsets.UTF_8);
           narinfos.put(n.path(), text); // a servable path's narinfo never changes
         }

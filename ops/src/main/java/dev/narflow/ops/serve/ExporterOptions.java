@@ -35,6 +35,15 @@ public final class ExporterOptions {
       description = "nix-cache-info's Priority; clients try lower first (env NARFLOW_PRIORITY, default ${DEFAULT-VALUE}).")
   int priority;
 
+  @Option(names = "--pull-through",
+      description = "A narinfo asked for and not served requests the path (and its closure) for mirroring, from"
+          + " --upstream, and answers 404 now (env NARFLOW_PULL_THROUGH=1).")
+  boolean pullThrough;
+
+  public boolean pullThrough() {
+    return pullThrough;
+  }
+
   /** {@code --listen}, checked; a usage error otherwise. */
   public InetSocketAddress listen() {
     return address(command, "--listen", listen, "127.0.0.1:8080");

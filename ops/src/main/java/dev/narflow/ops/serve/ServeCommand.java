@@ -3,6 +3,8 @@ package dev.narflow.ops.serve;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.ops.ClusterOptions;
 import dev.narflow.ops.ConfigOption;
+import dev.narflow.ops.SignatureOptions;
+import dev.narflow.ops.UpstreamOptions;
 import dev.narflow.ops.StopSignal;
 import dev.narflow.topics.nix.NixSecretKey;
 import java.io.PrintWriter;
@@ -43,6 +45,10 @@ public final class ServeCommand implements Callable<Integer> {
 
   @CommandLine.Mixin ExporterOptions exporter;
 
+  @CommandLine.Mixin UpstreamOptions upstreams;
+
+  @CommandLine.Mixin SignatureOptions signatures;
+
   private final Map<String, String> environment;
 
   public ServeCommand(Map<String, String> environment) {
@@ -55,15 +61,20 @@ public final class ServeCommand implements Callable<Integer> {
     NarCompression offered = exporter.compression();
     int priority = exporter.priority();
     NixSecretKey key = exporter.signingKey();
+    // Pull-through in a mirror's own DIR runs a worker here, which checks signatures as mirror does.
+    Serving.PullThroughSettings pullThrough = exporter.pullThrough()
+        ? new Serving.PullThroughSettings(upstreams.upstreams(), signatures.trustedKeys(), signatures.checkSignatures())
+        : null;
     PrintWriter err = spec.commandLine().getErr();
     try (StopSignal stop = StopSignal.install(STOP_GRACE); ClusterOptions.Session mirror = cluster.open(environment)) {
       // With its own broker this process is the whole deployment, indexer included.
       Serving.Settings settings = new Serving.Settings(mirror.dataDir().state(), mirror.kafka(), mirror.embeddedKafka(),
-          mirror.chunks(), mirror.topicPrefix(), address, key, offered, priority);
+          mirror.chunks(), mirror.topicPrefix(), address, key, offered, priority, pullThrough);
       try (Serving serving = Serving.start(settings)) {
         err.println(String.format(Locale.ROOT, "serving %s on %s: about %d paths (ready in %.1f s)%s", mirror.dataDir(),
             serving.url(), serving.servablePaths(), serving.startup().toMillis() / 1000.0,
-            key == null ? "" : ", signing with " + key.name()));
+            key == null ? "" : ", signing with " + key.name())
+            + (pullThrough == null ? "" : ", pulling missing paths through from " + pullThrough.upstreams().get(0)));
         err.flush();
         while (!stop.await(Duration.ofSeconds(1))) {
           // serving until asked to stop

@@ -5,17 +5,21 @@ import dev.narflow.exporter.Exporter;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.exporter.views.ExporterViews;
 import dev.narflow.indexer.Indexer;
+import dev.narflow.ingest.worker.IngestWorker;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ConfigurationException;
 
 import dev.narflow.topics.nix.NixSecretKey;
+import dev.narflow.topics.nix.TrustedKeys;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -28,9 +32,20 @@ import java.util.Objects;
 public final class Serving implements Closeable {
   private static final Duration START_TIMEOUT = Duration.ofMinutes(10);
 
+  /**
+   * Pull-through: where missing paths are requested from, and, where this process runs the
+   * indexer (embedded), the signatures its own ingest worker accepts; null for none.
+   */
+  public record PullThroughSettings(List<URI> upstreams, TrustedKeys trustedKeys, boolean checkSignatures) {
+    public PullThroughSettings {
+      upstreams = List.copyOf(upstreams);
+    }
+  }
+
   /** What to serve, from where, and how. */
   public record Settings(Path stateDir, Map<String, Object> kafka, boolean runIndexer, ChunkStoreLocation chunks,
-      String topicPrefix, InetSocketAddress listen, NixSecretKey signingKey, NarCompression compression, int priority) {
+      String topicPrefix, InetSocketAddress listen, NixSecretKey signingKey, NarCompression compression, int priority,
+      PullThroughSettings pullThrough) {
     public Settings {
       Objects.requireNonNull(stateDir);
       kafka = Map.copyOf(kafka);
@@ -45,6 +60,7 @@ public final class Serving implements Closeable {
   private Exporter exporter;
   private ExporterViews views;
   private Indexer indexer;
+  private IngestWorker worker;
   private Duration startup;
 
   private Serving() {}
@@ -76,8 +92,25 @@ public final class Serving implements Closeable {
       serving.views = views;
       views.start();
       if (!views.awaitRunning(START_TIMEOUT)) throw new IOException("the exporter's views did not catch up");
-      Exporter exporter = Exporter.builder(views, store).listen(s.listen()).signingKey(s.signingKey())
-          .compression(s.compression()).priority(s.priority()).build();
+      Exporter.Builder exporterBuilder = Exporter.builder(views, store).listen(s.listen()).signingKey(s.signingKey())
+          .compression(s.compression()).priority(s.priority());
+      PullThrough pullThrough = null;
+      if (s.pullThrough() != null) {
+        if (s.runIndexer()) {
+          // The whole deployment is this process: a requested path needs a worker here too.
+          IngestWorker worker = IngestWorker.builder().kafka(s.kafka()).topicPrefix(s.topicPrefix()).chunkStore(store)
+              .trustedKeys(s.pullThrough().trustedKeys()).checkSignatures(s.pullThrough().checkSignatures())
+              .groupId(IngestWorker.defaultGroupId(s.topicPrefix())).build();
+          serving.opened.push(worker);
+          serving.worker = worker;
+          worker.start();
+        }
+        pullThrough = new PullThrough(s.kafka(), s.topicPrefix(), s.pullThrough().upstreams());
+        serving.opened.push(pullThrough);
+        exporterBuilder.onMissingNarInfo(pullThrough);
+      }
+      Exporter exporter = exporterBuilder.build();
+      if (pullThrough != null) pullThrough.registerMetrics(exporter.metricsRegistry());
       serving.opened.push(exporter);
       try {
         exporter.start();
@@ -107,6 +140,7 @@ public final class Serving implements Closeable {
   /** The error that stopped the views (or the indexer run here), if one did: nothing new is served then. */
   public java.util.Optional<Throwable> failure() {
     if (indexer != null && indexer.failure().isPresent()) return indexer.failure();
+    if (worker != null && worker.failure().isPresent()) return worker.failure();
     return views.failure();
   }
 

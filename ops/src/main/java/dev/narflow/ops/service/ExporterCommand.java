@@ -6,6 +6,7 @@ import dev.narflow.ops.ConfigOption;
 import dev.narflow.ops.KafkaOptions;
 import dev.narflow.ops.KafkaSetup;
 import dev.narflow.ops.StopSignal;
+import dev.narflow.ops.UpstreamOptions;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.ops.serve.ExporterOptions;
 import dev.narflow.ops.serve.Serving;
@@ -59,6 +60,8 @@ public final class ExporterCommand implements Callable<Integer> {
 
   @CommandLine.Mixin ExporterOptions exporter;
 
+  @CommandLine.Mixin UpstreamOptions upstreams;
+
   private final Map<String, String> environment;
 
   public ExporterCommand(Map<String, String> environment) {
@@ -74,6 +77,9 @@ public final class ExporterCommand implements Callable<Integer> {
     var compression = exporter.compression();
     int priority = exporter.priority();
     NixSecretKey key = exporter.signingKey();
+    // The cluster's workers check the signatures; the exporter only asks for the paths.
+    Serving.PullThroughSettings pullThrough = exporter.pullThrough()
+        ? new Serving.PullThroughSettings(upstreams.upstreams(), null, true) : null;
     var location = chunks.location(environment);
     String prefix = cluster.topicPrefix();
     var kafka = cluster.checked();
@@ -83,7 +89,7 @@ public final class ExporterCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = KafkaSetup.lock(stateDir)) {
       Serving.Settings settings = new Serving.Settings(stateDir, kafka, false, location, prefix, listen, key,
-          compression, priority);
+          compression, priority, pullThrough);
       err.println("narflow exporter: reading the views (state in " + stateDir + ")");
       err.flush();
       try (Serving serving = Serving.start(settings)) {

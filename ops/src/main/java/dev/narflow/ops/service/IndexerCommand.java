@@ -6,7 +6,9 @@ import dev.narflow.ops.KafkaOptions;
 import dev.narflow.ops.KafkaSetup;
 import dev.narflow.ops.StopSignal;
 import dev.narflow.ops.embedded.DataDir;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -49,27 +51,41 @@ public final class IndexerCommand implements Callable<Integer> {
           + " need not restore them (env NARFLOW_STATE_DIR).")
   Path stateDir;
 
+  @CommandLine.Mixin MetricsListenOption metricsListen;
+
+  static final String DEFAULT_METRICS_LISTEN = "127.0.0.1:9401";
+
   @Override
   public Integer call() throws Exception {
     if (stateDir == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--state-dir DIR is required (or NARFLOW_STATE_DIR)");
     }
+    InetSocketAddress metricsAddress = metricsListen.address(DEFAULT_METRICS_LISTEN);
     String prefix = cluster.topicPrefix();
     var kafka = cluster.checked();
     PrintWriter err = spec.commandLine().getErr();
     try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = KafkaSetup.lock(stateDir);
         Indexer indexer = Indexer.builder().kafka(kafka).topicPrefix(prefix).stateDir(stateDir.resolve("indexer"))
             .build()) {
-      long started = System.nanoTime();
-      indexer.start();
-      err.println("narflow indexer " + indexer.applicationId() + ": starting (state in " + stateDir + ")");
-      err.flush();
-      if (indexer.awaitRunning(START_TIMEOUT)) {
-        err.println(String.format(Locale.ROOT, "narflow indexer %s: running (%.1f s)", indexer.applicationId(),
-            (System.nanoTime() - started) / 1e9));
-        err.flush();
+      PrometheusRegistry registry = new PrometheusRegistry();
+      indexer.registerMetrics(registry);
+      try (MetricsServer server = MetricsListenOption.start(metricsAddress, registry, indexer::notReadyReason)) {
+        return run(indexer, stop, err, server);
       }
-      return ServiceLoop.run("indexer", stop, indexer::failure, err);
     }
+  }
+
+  private int run(Indexer indexer, StopSignal stop, PrintWriter err, MetricsServer server) throws InterruptedException {
+    long started = System.nanoTime();
+    indexer.start();
+    err.println("narflow indexer " + indexer.applicationId() + ": starting (state in " + stateDir + "; metrics on "
+        + server.url() + "/metrics)");
+    err.flush();
+    if (indexer.awaitRunning(START_TIMEOUT)) {
+      err.println(String.format(Locale.ROOT, "narflow indexer %s: running (%.1f s)", indexer.applicationId(),
+          (System.nanoTime() - started) / 1e9));
+      err.flush();
+    }
+    return ServiceLoop.run("indexer", stop, indexer::failure, err);
   }
 }

@@ -2,6 +2,7 @@ package dev.narflow.ops.service;
 
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.ingest.worker.IngestWorker;
+import dev.narflow.ingest.worker.WorkerMetrics;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ChunkStoreOption;
 import dev.narflow.ops.ConfigOption;
@@ -11,9 +12,12 @@ import dev.narflow.ops.OptionDefaults;
 import dev.narflow.ops.SignatureOptions;
 import dev.narflow.ops.StopSignal;
 import dev.narflow.topics.nix.TrustedKeys;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
@@ -68,6 +72,10 @@ public final class WorkerCommand implements Callable<Integer> {
           + " (env NARFLOW_STOP_TIMEOUT, default ${DEFAULT-VALUE}).")
   int stopTimeout;
 
+  @CommandLine.Mixin MetricsListenOption metricsListen;
+
+  static final String DEFAULT_METRICS_LISTEN = "127.0.0.1:9400";
+
   private final Map<String, String> environment;
 
   public WorkerCommand(Map<String, String> environment) {
@@ -85,6 +93,7 @@ public final class WorkerCommand implements Callable<Integer> {
     }
     TrustedKeys keys = signatures.trustedKeys();
     ChunkStoreLocation location = chunks.location(environment);
+    InetSocketAddress metricsAddress = metricsListen.address(DEFAULT_METRICS_LISTEN);
     String prefix = cluster.topicPrefix();
     Map<String, Object> kafka = cluster.checked();
     PrintWriter err = spec.commandLine().getErr();
@@ -94,7 +103,12 @@ public final class WorkerCommand implements Callable<Integer> {
           .trustedKeys(keys).checkSignatures(signatures.checkSignatures()).maxInFlightNars(workers)
           .groupId(IngestWorker.defaultGroupId(prefix)).closeTimeout(Duration.ofSeconds(stopTimeout));
       if (workerId != null) b.workerId(workerId.strip());
-      try (IngestWorker worker = b.build()) {
+      PrometheusRegistry registry = new PrometheusRegistry();
+      WorkerMetrics metrics = new WorkerMetrics(registry);
+      b.listener(metrics);
+      try (IngestWorker worker = b.build();
+          MetricsServer server = MetricsListenOption.start(metricsAddress, registry, () -> notReady(worker))) {
+        metrics.watch(worker);
         try {
           worker.start();
         } catch (KafkaException e) {
@@ -102,10 +116,16 @@ public final class WorkerCommand implements Callable<Integer> {
         }
         if (!signatures.checkSignatures()) err.println("narflow worker: --no-check-sigs: paths are accepted unsigned");
         err.println("narflow worker " + worker.workerId() + ": ingesting into " + location
-            + " (" + workers + " NARs in flight)");
+            + " (" + workers + " NARs in flight; metrics on " + server.url() + "/metrics)");
         err.flush();
         return ServiceLoop.run("worker", stop, worker::failure, err);
       }
     }
+  }
+
+  /** Ready while it takes work: started, and not stopped by an error. */
+  private static Optional<String> notReady(IngestWorker worker) {
+    if (worker.failure().isPresent()) return Optional.of("the worker stopped: " + worker.failure().get().getMessage());
+    return worker.isRunning() ? Optional.empty() : Optional.of("the worker is not running");
   }
 }

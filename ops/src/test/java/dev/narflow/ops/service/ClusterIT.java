@@ -85,12 +85,15 @@ class ClusterIT {
       ChildJvm topics = start(children, "topics", cluster, "topics", "create", "--partitions", "4");
       assertEquals(0, topics.waitFor(START), topics.err());
 
-      ChildJvm indexer1 = start(children, "indexer-1", cluster, "indexer", "--state-dir", tmp.resolve("indexer-1").toString());
-      ChildJvm indexer2 = start(children, "indexer-2", cluster, "indexer", "--state-dir", tmp.resolve("indexer-2").toString());
+      ChildJvm indexer1 = start(children, "indexer-1", cluster, "indexer", "--state-dir", tmp.resolve("indexer-1").toString(),
+          "--metrics-listen", "127.0.0.1:0");
+      ChildJvm indexer2 = start(children, "indexer-2", cluster, "indexer", "--state-dir", tmp.resolve("indexer-2").toString(),
+          "--metrics-listen", "127.0.0.1:0");
       indexer1.await("the indexer running", START, () -> indexer1.err().contains("running"));
       indexer2.await("the indexer running", START, () -> indexer2.err().contains("running"));
 
-      List<String> worker = List.of("worker", "--chunk-store", chunkStore, "--trusted-public-key", cache.publicKey());
+      List<String> worker = List.of("worker", "--chunk-store", chunkStore, "--trusted-public-key", cache.publicKey(),
+          "--metrics-listen", "127.0.0.1:0");
       ChildJvm workerA = start(children, "worker-a", cluster, worker.toArray(String[]::new));
       workerA.await("the worker's start", START, () -> workerA.err().contains("ingesting into"));
 
@@ -104,12 +107,18 @@ class ClusterIT {
       workerA.kill();
       indexer1.kill();
       ChildJvm indexer1Again = start(children, "indexer-1-again", cluster, "indexer", "--state-dir",
-          tmp.resolve("indexer-1").toString());
+          tmp.resolve("indexer-1").toString(), "--metrics-listen", "127.0.0.1:0");
 
       ChildJvm status = start(children, "status", cluster, "status", "--wait", "--timeout", "300", top);
       assertEquals(0, status.waitFor(Duration.ofMinutes(6)), status.out() + status.err() + "\nworker-b:\n" + workerB.err());
       assertTrue(status.out().contains(top + ": complete"), status.out());
       assertTrue(cache.requestCount(largeNar) >= 2, "the large NAR was fetched again after the kill");
+      // Both services answer Prometheus and health checks on their --metrics-listen.
+      String workerMetrics = get(metricsUrl(workerB) + "/metrics");
+      assertTrue(workerMetrics.lines().anyMatch(l -> l.startsWith("narflow_worker_nars_ingested_total ")
+          && Double.parseDouble(l.split(" ")[1]) >= 1), workerMetrics);
+      assertEquals("ok", get(metricsUrl(indexer2) + "/healthz").strip());
+      assertTrue(get(metricsUrl(indexer2) + "/metrics").contains("narflow_indexer_records_processed_total"));
 
       List<String> exporter = new ArrayList<>(List.of("exporter", "--chunk-store", chunkStore, "--listen", "127.0.0.1:0"));
       ChildJvm exporter1 = start(children, "exporter-1", cluster, with(exporter, "--state-dir", tmp.resolve("exporter-1")));
@@ -147,6 +156,14 @@ class ClusterIT {
     } finally {
       for (ChildJvm c : children) c.close();
     }
+  }
+
+  private static final Pattern METRICS = Pattern.compile("metrics on (http://127\\.0\\.0\\.1:[0-9]+)/metrics");
+
+  private static String metricsUrl(ChildJvm service) {
+    Matcher m = METRICS.matcher(service.err());
+    assertTrue(m.find(), service + " names no metrics address:\n" + service.err());
+    return m.group(1);
   }
 
   private static String[] with(List<String> args, String option, Path value) {

@@ -103,6 +103,11 @@ class DeploymentFilesTest {
         Map.of("/etc/narflow/narflow.conf", "listen = 0.0.0.0:8080\nno-such-option = 1\n")), "no-such-option");
     assertEquals(List.of(), invocation(List.of("serve"), Map.of("NARFLOW_CONFIG", "/etc/narflow/narflow.conf"),
         Map.of("/etc/narflow/narflow.conf", "listen = 0.0.0.0:8080\nverify-chunks = true\n")));
+    // The logging variables are every command's, and their values are checked too.
+    assertEquals(List.of(), invocation(List.of("serve", "--listen", "0.0.0.0:8080"),
+        Map.of("NARFLOW_LOG_FORMAT", "json", "NARFLOW_LOG_LEVEL", "debug"), Map.of()));
+    assertProblem(invocation(List.of("serve", "--listen", "0.0.0.0:8080"), Map.of("NARFLOW_LOG_FORMAT", "yaml"), Map.of()),
+        "NARFLOW_LOG_FORMAT=yaml is neither text nor json");
   }
 
   @Test

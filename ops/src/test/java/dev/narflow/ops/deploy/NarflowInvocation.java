@@ -2,6 +2,7 @@ package dev.narflow.ops.deploy;
 
 import dev.narflow.ops.Narflow;
 import dev.narflow.ops.OptionDefaults;
+import dev.narflow.ops.logging.LogSettings;
 import dev.narflow.ops.mirror.MirrorPipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,6 +39,9 @@ import picocli.CommandLine.Model.OptionSpec;
 record NarflowInvocation(String where, List<String> args, Map<String, String> environment, Map<String, String> files) {
   /** The options a service listens on, whose ports a deployment must publish. */
   static final List<String> LISTEN_OPTIONS = List.of("--listen", "--metrics-listen");
+
+  /** {@code NARFLOW_…} variables that are not options' (logging, read by every command). */
+  static final List<String> LOG_VARIABLES = List.of(LogSettings.FORMAT_VARIABLE, LogSettings.LEVEL_VARIABLE);
 
   private static final Pattern HOST_PORT = Pattern.compile("^(.*):(\\d{1,5})$");
 
@@ -120,8 +124,10 @@ record NarflowInvocation(String where, List<String> args, Map<String, String> en
     }
 
     boolean readsEnvironment = spec.defaultValueProvider() instanceof OptionDefaults;
+    // The two variables that are no option's: every command reads them, before its command line.
+    LogSettings.fromEnvironment(environment).problems().forEach(p -> problems.add(where + ": " + p));
     for (String variable : environment.keySet()) {
-      if (!variable.startsWith("NARFLOW_")) continue;
+      if (!variable.startsWith("NARFLOW_") || LOG_VARIABLES.contains(variable)) continue;
       if (!readsEnvironment) {
         problems.add(where + ": " + name + " reads no NARFLOW_ variables, yet " + variable + " is set");
       } else if (optionOfVariable(spec, variable).isEmpty()) {

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * worker is killed with SIGKILL in the middle of a large NAR, and one indexer is killed and
  * restarted: the closure must still complete, with every NarHash as upstream gave it.
  */
-class ClusterIT {
+public class ClusterIT {
   private static final Duration START = Duration.ofMinutes(2);
   private static final Pattern BROKER = Pattern.compile("narflow broker: .* on (127\\.0\\.0\\.1:[0-9]+)");
   private static final Pattern EXPORTER = Pattern.compile("serving on (http://127\\.0\\.0\\.1:[0-9]+)");
@@ -39,19 +39,25 @@ class ClusterIT {
 
   @Test
   void aClusterOfSeparateProcessesOnAFileChunkStoreSurvivesKills(@TempDir Path tmp) throws Exception {
-    run(tmp, tmp.resolve("chunks").toUri().toString(), Map.of());
+    scenario(tmp, null, tmp.resolve("chunks").toUri().toString(), Map.of());
   }
 
   @Test
   void aClusterOfSeparateProcessesOnS3SurvivesKills(@TempDir Path tmp) throws Exception {
     try (S3ProxyServer s3 = S3ProxyServer.start(Files.createDirectory(tmp.resolve("s3")))) {
       s3.createBucket("narflow");
-      run(tmp, "s3://narflow/chunks?endpoint=" + s3.endpoint() + "&region=us-east-1",
+      scenario(tmp, null, "s3://narflow/chunks?endpoint=" + s3.endpoint() + "&region=us-east-1",
           Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey()));
     }
   }
 
-  private void run(Path tmp, String chunkStore, Map<String, String> env) throws Exception {
+  /**
+   * The whole scenario, on a {@code narflow broker} of its own ({@code bootstrapServers} null) or
+   * on a cluster that is there already (the Testcontainers profile's Kafka), with the chunks in
+   * {@code chunkStore} and {@code env} (S3 credentials) for every process.
+   */
+  public static void scenario(Path tmp, String bootstrapServers, String chunkStore, Map<String, String> env)
+      throws Exception {
     List<ChildJvm> children = new ArrayList<>();
     try (NixCacheFixture cache = NixCacheFixture.create(tmp.resolve("upstream"))) {
       String nonce = Long.toString(System.nanoTime());
@@ -69,12 +75,17 @@ class ClusterIT {
       // The first download of the large NAR stops half-way, so that a worker is in its middle.
       cache.faults().stallAfter(largeNar, 8_000_000, 1);
 
-      ChildJvm broker = start(children, "broker", env, "broker", "--data", tmp.resolve("broker").toString(),
-          "--listen", "127.0.0.1:0");
-      broker.await("the broker's start", START, () -> BROKER.matcher(broker.err()).find());
-      Matcher m = BROKER.matcher(broker.err());
-      assertTrue(m.find());
-      String servers = m.group(1);
+      ChildJvm broker = null;
+      String servers = bootstrapServers;
+      if (servers == null) {
+        ChildJvm b = start(children, "broker", env, "broker", "--data", tmp.resolve("broker").toString(),
+            "--listen", "127.0.0.1:0");
+        b.await("the broker's start", START, () -> BROKER.matcher(b.err()).find());
+        Matcher m = BROKER.matcher(b.err());
+        assertTrue(m.find());
+        servers = m.group(1);
+        broker = b;
+      }
       // Dead members leave the groups after 10 s instead of Kafka's 45 s default.
       Path kafkaConfig = Files.writeString(tmp.resolve("kafka.properties"),
           "session.timeout.ms=10000\nheartbeat.interval.ms=2000\n");
@@ -149,7 +160,9 @@ class ClusterIT {
 
       // SIGTERM: every service stops cleanly (143 is the JVM's status for an exit on SIGTERM,
       // once the shutdown hook has let the service close what it opened).
-      for (ChildJvm c : List.of(exporter1, exporter2, workerB, indexer1Again, indexer2, broker)) {
+      List<ChildJvm> services = new ArrayList<>(List.of(exporter1, exporter2, workerB, indexer1Again, indexer2));
+      if (broker != null) services.add(broker);
+      for (ChildJvm c : services) {
         assertEquals(143, c.stop(Duration.ofMinutes(2)), c + ":\n" + c.err());
         assertTrue(c.err().contains(": stopping"), c + " did not stop cleanly:\n" + c.err());
       }

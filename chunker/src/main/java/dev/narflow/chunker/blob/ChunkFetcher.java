@@ -351,7 +351,11 @@ public final class ChunkFetcher implements Closeable {
     } catch (Throwable t) {
       failure = t;
     }
-    observer.fetched(System.nanoTime() - started, failure != null);
+    try {
+      observer.fetched(System.nanoTime() - started, failure != null);
+    } catch (RuntimeException e) {
+      // metrics must never cost a fetch thread (the renders waiting on it would hang)
+    }
     lock.lock();
     try {
       p.session.running--;

@@ -59,6 +59,7 @@ class SharedFetcherTest {
     final AtomicLong mostReserved = new AtomicLong();
     final AtomicInteger running = new AtomicInteger();
     final AtomicInteger done = new AtomicInteger();
+    final List<String> calls = new CopyOnWriteArrayList<>(); // "index" or "chunk", as they start
     volatile Set<B3Digest> held = Set.of();
     final CountDownLatch holding = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
@@ -68,7 +69,14 @@ class SharedFetcherTest {
     }
 
     @Override
+    public java.util.Optional<byte[]> getBlobIndex(B3Digest blob) throws IOException {
+      calls.add("index");
+      return super.getBlobIndex(blob);
+    }
+
+    @Override
     public byte[] getChunk(B3Digest digest, int size) throws IOException {
+      calls.add("chunk");
       running.incrementAndGet();
       try {
         ChunkFetcher f = watched.get();
@@ -233,6 +241,22 @@ class SharedFetcherTest {
     int largeFetchesMeanwhile = lastSmall + 1 - 10;
     assertTrue(largeFetchesMeanwhile <= 10 + 2, "turns taken, not a queue: the large render fetched "
         + largeFetchesMeanwhile + " chunks while the small one fetched its 10");
+  }
+
+  @Test
+  void theFirstChunkIsNotQueuedBehindTheLookupsOfLaterFiles() throws Exception {
+    // 40 multi-chunk files and no index at hand: each needs its blob index from the store, and the
+    // render asks for the next 64 ahead. One thread, so the order of calls is the order of need.
+    ImportResult nar = directory(40, 100_000, 1);
+    ChunkFetcher fetcher = fetcher(1, 16 << 20);
+    NarRenderer renderer = NarRenderer.builder(store).fetcher(fetcher).window(WINDOW).build();
+    toClose.add(renderer);
+    assertArrayEquals(expected(40, 100_000, 1), NarRoundTrip.render(renderer, nar));
+    List<String> calls = store.calls;
+    assertEquals(40, calls.stream().filter("index"::equals).count());
+    // The first file's index, then its chunks; at most one more lookup may start while the render
+    // reads the first index and asks for its chunks.
+    assertTrue(calls.indexOf("chunk") <= 2, "first chunk after " + calls.indexOf("chunk") + " lookups: " + calls.subList(0, Math.min(50, calls.size())));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.narflow.exporter;
 
+import dev.narflow.chunker.blob.ChunkFetcher;
 import dev.narflow.chunker.blob.ChunkPrefetcher;
 import dev.narflow.chunker.nar.NarRenderer;
 import dev.narflow.chunker.store.ChunkStore;
@@ -31,13 +32,18 @@ public final class Exporter implements Closeable {
 
   private final Server server;
   private final ServerConnector connector;
+  private final ChunkFetcher fetcher;
   private final NarRenderer renderer;
   private final ExporterMetrics metrics;
 
   private Exporter(Builder b) {
+    metrics = new ExporterMetrics();
+    // One fetcher for every render: one set of threads, one budget of chunks held, turns taken.
+    fetcher = ChunkFetcher.start(fetchLimits(Runtime.getRuntime().maxMemory(), b.maxRenders, b.fetchThreads),
+        metrics::chunkFetched, "chunk-fetch");
+    metrics.chunkFetcher(fetcher::bytesReserved, fetcher.limits().maxBytes());
     // Chunk lists from the views' B records: the index has them, so no blob-index GET per large file.
-    renderer = NarRenderer.builder(b.chunkStore).parallelism(b.fetchThreads)
-        .window(prefetchWindow(Runtime.getRuntime().maxMemory(), b.maxRenders))
+    renderer = NarRenderer.builder(b.chunkStore).fetcher(fetcher).window(ChunkPrefetcher.Window.DEFAULT)
         .blobIndexes(BinaryCacheHandler.blobIndexes(b.views)).build();
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("exporter");
@@ -50,7 +56,6 @@ public final class Exporter implements Closeable {
     connector.setPort(b.listen.getPort());
     connector.setIdleTimeout(b.idleTimeout.toMillis());
     server.addConnector(connector);
-    metrics = new ExporterMetrics();
     metrics.servablePaths(() -> {
       try {
         return b.views.approximateServablePaths();
@@ -66,15 +71,15 @@ public final class Exporter implements Closeable {
   }
 
   /**
-   * Each render's prefetch window, so that {@code maxRenders} renders at once hold at most a quarter
-   * of the heap in chunks ahead of their output (the default window, 16 MiB, times the default 32
-   * renders is the whole of narflow's default 512 MiB heap: 16 concurrent .nar downloads ran it out
-   * of memory, ops/bench/serve). Never less than 1 MiB, a couple of chunks; never more than the default.
+   * The chunk fetcher's limits: all renders together hold at most a quarter of the heap in chunks
+   * fetched and not yet sent (16 concurrent .nar downloads with a 16 MiB window each ran narflow's
+   * default 512 MiB heap out of memory, ops/bench/serve), and never more than a full window (16 MiB)
+   * per render allowed at once, nor less than 1 MiB. The budget is shared, so a tiny heap means
+   * less read-ahead, not more memory: renders then wait for their turn.
    */
-  static ChunkPrefetcher.Window prefetchWindow(long maxHeap, int maxRenders) {
-    ChunkPrefetcher.Window d = ChunkPrefetcher.Window.DEFAULT;
-    long bytes = Math.max(1L << 20, Math.min(d.maxBytesAhead(), maxHeap / 4 / maxRenders));
-    return new ChunkPrefetcher.Window(d.maxChunksAhead(), bytes, d.maxBlobsAhead(), d.singleChunkUpTo());
+  static ChunkFetcher.Limits fetchLimits(long maxHeap, int maxRenders, int threads) {
+    long perRenders = ChunkPrefetcher.Window.DEFAULT.maxBytesAhead() * (long) maxRenders;
+    return new ChunkFetcher.Limits(threads, Math.max(1L << 20, Math.min(perRenders, maxHeap / 4)));
   }
 
   /** The registry behind {@code /metrics}, for what the command around the exporter adds to it. */
@@ -121,6 +126,7 @@ public final class Exporter implements Closeable {
   public void close() {
     stopQuietly();
     renderer.close();
+    fetcher.close(); // a render still running (past the stop timeout) fails with an IOException
   }
 
   private void stopQuietly() {
@@ -179,7 +185,10 @@ public final class Exporter implements Closeable {
       return this;
     }
 
-    /** NARs rendered at once (each holds a prefetch window of chunks); more wait, then get 503. */
+    /**
+     * NARs rendered at once; more wait, then get 503. Together they read ahead within one budget
+     * (see {@link #fetchLimits}).
+     */
     public Builder maxRenders(int renders) {
       if (renders < 1) throw new IllegalArgumentException("maxRenders must be positive, got " + renders);
       this.maxRenders = renders;

@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Reads blobs back from a {@link ChunkStore}: resolves the chunk list (the blob index if there is
@@ -16,25 +14,39 @@ import java.util.concurrent.Executors;
  * fetching them, and fetches the rest ahead in parallel within a {@link ChunkPrefetcher.Window}.
  * Every chunk is verified by the store; the chunk sizes must add up to the blob's size.
  *
- * <p>Thread-safe; each stream it opens is for one reader. {@link #close()} stops its fetch threads.
+ * <p>Thread-safe; each stream it opens is for one reader. {@link #close()} stops its fetch threads
+ * (if it has its own; see {@link ChunkFetcher}).
  */
 public final class BlobReader implements Closeable {
   private final ChunkStore store;
-  private final ExecutorService fetchers;
+  private final ChunkFetcher fetcher;
+  private final boolean ownsFetcher;
   private final ChunkPrefetcher.Window window;
 
-  private BlobReader(ChunkStore store, int parallelism, ChunkPrefetcher.Window window) {
+  private BlobReader(ChunkStore store, ChunkFetcher fetcher, boolean ownsFetcher, ChunkPrefetcher.Window window) {
     this.store = store;
+    this.fetcher = fetcher;
+    this.ownsFetcher = ownsFetcher;
     this.window = window;
-    this.fetchers = Executors.newFixedThreadPool(parallelism, BlobWriter.daemonThreads("blob-reader"));
   }
 
-  /** A reader fetching with {@code parallelism} threads within {@code window}. */
+  /**
+   * A reader fetching with {@code parallelism} threads of its own, its streams together within
+   * {@code window}'s bytes.
+   */
   public static BlobReader create(ChunkStore store, int parallelism, ChunkPrefetcher.Window window) {
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(window, "window");
     if (parallelism < 1) throw new IllegalArgumentException("parallelism must be positive, got " + parallelism);
-    return new BlobReader(store, parallelism, window);
+    ChunkFetcher own = ChunkFetcher.start(new ChunkFetcher.Limits(parallelism, window.maxBytesAhead()),
+        ChunkFetcher.Observer.NONE, "blob-reader");
+    return new BlobReader(store, own, true, window);
+  }
+
+  /** A reader whose streams fetch on a shared {@code fetcher} (not closed with the reader). */
+  public static BlobReader create(ChunkStore store, ChunkFetcher fetcher, ChunkPrefetcher.Window window) {
+    return new BlobReader(Objects.requireNonNull(store, "store"), Objects.requireNonNull(fetcher, "fetcher"),
+        false, Objects.requireNonNull(window, "window"));
   }
 
   public static BlobReader create(ChunkStore store) {
@@ -63,7 +75,7 @@ public final class BlobReader implements Closeable {
     }
     BlobSlice slice = new BlobSlice(digest, size, offset, size);
     boolean[] given = {false};
-    ChunkPrefetcher prefetcher = new ChunkPrefetcher(store, fetchers, () -> {
+    ChunkPrefetcher prefetcher = new ChunkPrefetcher(store, fetcher, () -> {
       if (given[0]) return null;
       given[0] = true;
       return slice;
@@ -72,13 +84,12 @@ public final class BlobReader implements Closeable {
   }
 
   /**
-   * Stops the fetch threads once the fetches already queued are done. Not shutdownNow(): it would
-   * drop queued fetches whose futures then never complete, stranding any stream waiting on one.
-   * Streams still open fail on their next fetch.
+   * Stops its own fetch threads (a shared fetcher is left running): streams still waiting for a
+   * chunk fail with an IOException, as do later reads that need one.
    */
   @Override
   public void close() {
-    fetchers.shutdown();
+    if (ownsFetcher) fetcher.close();
   }
 
   /** The bytes of one slice, chunk by chunk from a prefetcher. */
@@ -116,7 +127,10 @@ public final class BlobReader implements Closeable {
     }
 
     private boolean nextChunk() throws IOException {
-      if (position == slice.size()) return false;
+      if (position == slice.size()) {
+        prefetcher.close(); // at the end: its budget is free even if the stream is never closed
+        return false;
+      }
       ChunkPrefetcher.Fetched fetched = prefetcher.next();
       if (fetched == null || fetched.chunk().end() <= position || fetched.chunk().offset() > position) {
         // Cannot happen with a consistent chunk list: the list was checked against the size.

@@ -6,10 +6,6 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Fetches the chunks of a sequence of blob slices in order, ahead of the reader and in parallel,
@@ -25,8 +21,10 @@ import java.util.concurrent.RejectedExecutionException;
  * minSize} at least that large; should such a chunk be missing, its blob index is consulted after
  * all.
  *
- * <p>Chunk bytes are verified by the store (BLAKE3, size). Not thread-safe: one reader. {@link
- * #close()} cancels what is not yet fetched.
+ * <p>The fetches run on a {@link ChunkFetcher} shared with other readers, which bounds the bytes
+ * fetched ahead of all of them and takes turns between them: the window here is what one reader
+ * asks for at most, the fetcher decides how much of it runs. Chunk bytes are verified by the store
+ * (BLAKE3, size). Not thread-safe: one reader. {@link #close()} releases what it holds at once.
  */
 public final class ChunkPrefetcher implements Closeable {
   /** The slices to fetch, in order; {@code null} at the end. */
@@ -58,12 +56,25 @@ public final class ChunkPrefetcher implements Closeable {
     }
   }
 
-  private record PendingSlice(BlobSlice slice, CompletableFuture<ChunkLists.Resolved> chunks) {}
+  /**
+   * A slice and its chunk list: known at once ({@code resolved}), or being looked up in the store.
+   * {@code number} orders its fetches: every chunk of slice n is needed before slice n + 1's lookup.
+   */
+  private record PendingSlice(BlobSlice slice, long number, ChunkLists.Resolved resolved,
+      ChunkFetcher.Pending<ChunkLists.Resolved> lookup) {
+    boolean ready() {
+      return resolved != null || lookup.isDone();
+    }
 
-  private record PendingChunk(BlobChunk chunk, CompletableFuture<byte[]> bytes) {}
+    ChunkLists.Resolved get() throws IOException {
+      return resolved != null ? resolved : lookup.get();
+    }
+  }
+
+  private record PendingChunk(BlobChunk chunk, ChunkFetcher.Pending<byte[]> bytes) {}
 
   private final ChunkStore store;
-  private final Executor executor;
+  private final ChunkFetcher.Session session;
   private final Source source;
   private final Window window;
   private final boolean frames;
@@ -73,54 +84,66 @@ public final class ChunkPrefetcher implements Closeable {
   private final ArrayDeque<PendingChunk> chunks = new ArrayDeque<>();
   private List<BlobChunk> current = List.of();
   private boolean currentGuessed;
+  private long currentNumber;
   private int currentIndex;
+  private long slicesSeen;
   private long bytesAhead;
+  private ChunkFetcher.Pending<byte[]> held; // the chunk the reader was last given
   private boolean sourceDone;
   private boolean closed;
 
-  public ChunkPrefetcher(ChunkStore store, Executor executor, Source source, Window window) {
-    this(store, executor, source, window, false);
+  public ChunkPrefetcher(ChunkStore store, ChunkFetcher fetcher, Source source, Window window) throws IOException {
+    this(store, fetcher, source, window, false);
   }
 
   /**
    * With {@code frames}, each {@link Fetched#bytes} is the chunk's zstd frame as stored (checked,
    * not decompressed for the caller) instead of its raw bytes.
    */
-  public ChunkPrefetcher(ChunkStore store, Executor executor, Source source, Window window, boolean frames) {
-    this(store, executor, source, window, frames, null);
+  public ChunkPrefetcher(ChunkStore store, ChunkFetcher fetcher, Source source, Window window, boolean frames)
+      throws IOException {
+    this(store, fetcher, source, window, frames, null);
   }
 
   /**
    * With an {@code index}, chunk lists come from it (looked up on the reader's thread: a local
    * lookup costs less than a hand-off to a fetch thread) and the store's blob indexes are read only
    * for blobs it does not know that cannot be single chunks; without one, from the store.
+   *
+   * @throws IOException if the fetcher is closed
    */
-  public ChunkPrefetcher(ChunkStore store, Executor executor, Source source, Window window, boolean frames,
-      BlobIndexLookup index) {
+  public ChunkPrefetcher(ChunkStore store, ChunkFetcher fetcher, Source source, Window window, boolean frames,
+      BlobIndexLookup index) throws IOException {
     this.store = Objects.requireNonNull(store, "store");
-    this.executor = Objects.requireNonNull(executor, "executor");
     this.source = Objects.requireNonNull(source, "source");
     this.window = Objects.requireNonNull(window, "window");
     this.frames = frames;
     this.index = index;
+    this.session = fetcher.open();
   }
 
   /**
    * The next chunk in order, waiting for it if need be; null once every slice is delivered. The
    * first chunk of a slice may begin before the slice and the last end after it: chunks are whole.
+   * The chunk returned before is released: its bytes no longer count against the fetcher's budget.
    */
   public Fetched next() throws IOException {
     if (closed) throw new IOException("chunk prefetcher closed");
+    if (held != null) {
+      held.release();
+      held = null;
+    }
     topUp(true);
     PendingChunk head = chunks.poll();
     if (head == null) return null;
     bytesAhead -= head.chunk().size();
     topUp(false); // the slot just freed starts the next fetch while we wait for this one
-    return new Fetched(head.chunk(), BlobWriter.await(head.bytes()));
+    held = head.bytes();
+    return new Fetched(head.chunk(), held.get());
   }
 
   /**
-   * Starts fetches until the window is full. Waits for a chunk list only when there is nothing else
+   * Queues fetches until the window is full. Waits for a chunk list only when there is nothing else
    * to hand out ({@code mayWait}), so the reader never stalls on a lookup it does not need yet.
    */
   private void topUp(boolean mayWait) throws IOException {
@@ -130,66 +153,53 @@ public final class ChunkPrefetcher implements Closeable {
         if (slice == null) {
           sourceDone = true;
         } else if (slice.from() < slice.to()) {
-          slices.add(resolve(slice));
+          slices.add(resolve(slice, slicesSeen++));
         }
       }
       if (chunks.size() >= window.maxChunksAhead()) return;
       if (currentIndex < current.size()) {
         BlobChunk next = current.get(currentIndex);
         if (!chunks.isEmpty() && bytesAhead + next.size() > window.maxBytesAhead()) return;
-        currentIndex++;
         boolean guessed = currentGuessed;
-        chunks.add(new PendingChunk(next, submit(() ->
+        chunks.add(new PendingChunk(next, session.submit(order(currentNumber, currentIndex + 1), next.size(), () ->
             frames ? ChunkLists.fetchFrame(store, next, guessed) : ChunkLists.fetch(store, next, guessed))));
+        currentIndex++;
         bytesAhead += next.size();
         continue;
       }
       PendingSlice slice = slices.peek();
       if (slice == null) return;
-      if (!slice.chunks().isDone() && !(mayWait && chunks.isEmpty())) return;
+      if (!slice.ready() && !(mayWait && chunks.isEmpty())) return;
       slices.poll();
-      ChunkLists.Resolved resolved = BlobWriter.await(slice.chunks());
+      ChunkLists.Resolved resolved = slice.get();
       current = resolved.chunks();
       currentGuessed = resolved.guessed();
+      currentNumber = slice.number();
       currentIndex = 0;
     }
   }
 
-  private PendingSlice resolve(BlobSlice slice) throws IOException {
+  /**
+   * Where a fetch comes in the render's needs: slice {@code number}'s lookup (part 0), then its
+   * chunks (parts 1…). A render of more than 2^31 slices, or a slice of more than 2^32 chunks, is
+   * far beyond any NAR; the order would then only be less exact, never wrong bytes.
+   */
+  private static long order(long number, long part) {
+    return (Math.min(number, Integer.MAX_VALUE) << 32) + Math.min(part, 0xffff_ffffL);
+  }
+
+  private PendingSlice resolve(BlobSlice slice, long number) throws IOException {
     if (slice.size() <= Math.min(window.singleChunkUpTo(), Integer.MAX_VALUE)) {
       BlobChunk whole = new BlobChunk(slice.digest(), 0, slice.digest(), (int) slice.size());
-      return new PendingSlice(slice, CompletableFuture.completedFuture(new ChunkLists.Resolved(List.of(whole), true)));
+      return new PendingSlice(slice, number, new ChunkLists.Resolved(List.of(whole), true), null);
     }
     if (index != null) {
       ChunkLists.Resolved r = ChunkLists.resolve(store, index, slice.digest(), slice.size());
-      return new PendingSlice(slice, CompletableFuture.completedFuture(
-          new ChunkLists.Resolved(overlapping(r.chunks(), slice), r.guessed())));
+      return new PendingSlice(slice, number, new ChunkLists.Resolved(overlapping(r.chunks(), slice), r.guessed()), null);
     }
-    return new PendingSlice(slice, submit(() ->
+    // A blob index is a few KB per GB of blob: not counted against the budget.
+    return new PendingSlice(slice, number, null, session.submit(order(number, 0), 0, () ->
         new ChunkLists.Resolved(overlapping(ChunkLists.resolve(store, slice.digest(), slice.size()), slice), false)));
-  }
-
-  private interface Fetch<T> {
-    T run() throws IOException;
-  }
-
-  /**
-   * Runs a fetch on the executor. An executor that was shut down (its renderer or reader closed
-   * while this read was still going) is an IOException of this read, not an unchecked
-   * RejectedExecutionException escaping to whoever serves it.
-   */
-  private <T> CompletableFuture<T> submit(Fetch<T> fetch) throws IOException {
-    try {
-      return CompletableFuture.supplyAsync(() -> {
-        try {
-          return fetch.run();
-        } catch (IOException e) {
-          throw new CompletionException(e);
-        }
-      }, executor);
-    } catch (RejectedExecutionException e) {
-      throw new IOException("chunk fetches refused: the reader or renderer was closed while reading", e);
-    }
   }
 
   /** The chunks that hold bytes of the slice: a contiguous run of the list. */
@@ -201,13 +211,16 @@ public final class ChunkPrefetcher implements Closeable {
     return all.subList(first, last);
   }
 
-  /** Cancels what is not fetched yet; chunks being fetched finish in the background. */
+  /**
+   * Drops what is not fetched yet and releases what is, at once (fetches running finish in the
+   * background and are released when they return).
+   */
   @Override
   public void close() {
     closed = true;
-    for (PendingChunk c : chunks) c.bytes().cancel(false);
-    for (PendingSlice s : slices) s.chunks().cancel(false);
+    held = null;
     chunks.clear();
     slices.clear();
+    session.close();
   }
 }

@@ -2,6 +2,7 @@ package dev.narflow.chunker.nar;
 
 import dev.narflow.chunker.blob.BlobIndexLookup;
 import dev.narflow.chunker.blob.BlobSlice;
+import dev.narflow.chunker.blob.ChunkFetcher;
 import dev.narflow.chunker.blob.ChunkPrefetcher;
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.topics.castore.B3Digest;
@@ -12,9 +13,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Streams the NAR of a castore tree, byte for byte the NAR it was imported from: the tree comes
@@ -40,11 +38,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p><b>Layouts.</b> {@link NarLayout} is the tree walked once; ranges rendered from it look no
  * Directory up again (a server caches the layouts of the NARs it is asked ranges of).
  *
- * <p>Thread-safe; renders may run concurrently and share the fetch threads.
+ * <p><b>Sharing.</b> Renders fetch on a {@link ChunkFetcher}: a server gives every renderer one
+ * shared fetcher (one set of threads, one budget of bytes fetched ahead, turns between renders);
+ * otherwise the renderer has its own. A render that ends or fails releases its share at once.
+ *
+ * <p>Thread-safe; renders may run concurrently.
  */
 public final class NarRenderer implements Closeable {
   private final ChunkStore store;
-  private final ExecutorService fetchers;
+  private final ChunkFetcher fetcher;
+  private final boolean ownsFetcher;
   private final ChunkPrefetcher.Window window;
   private final BlobIndexLookup blobIndexes;
 
@@ -52,12 +55,13 @@ public final class NarRenderer implements Closeable {
     this.store = b.store;
     this.window = b.window;
     this.blobIndexes = b.blobIndexes;
-    AtomicInteger number = new AtomicInteger();
-    this.fetchers = Executors.newFixedThreadPool(b.parallelism, runnable -> {
-      Thread t = new Thread(runnable, "nar-render-" + number.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.ownsFetcher = b.fetcher == null;
+    // Without a shared fetcher, one of its own whose budget is one window: what a lone render
+    // (the CLI, a test) had before the fetcher was shared.
+    this.fetcher = ownsFetcher
+        ? ChunkFetcher.start(new ChunkFetcher.Limits(b.parallelism, b.window.maxBytesAhead()),
+            ChunkFetcher.Observer.NONE, "nar-render")
+        : b.fetcher;
   }
 
   public static Builder builder(ChunkStore store) {
@@ -133,8 +137,8 @@ public final class NarRenderer implements Closeable {
     }
   }
 
-  private ChunkPrefetcher prefetcher(ChunkPrefetcher.Source slices, boolean frames) {
-    return new ChunkPrefetcher(store, fetchers, slices, window, frames, blobIndexes);
+  private ChunkPrefetcher prefetcher(ChunkPrefetcher.Source slices, boolean frames) throws IOException {
+    return new ChunkPrefetcher(store, fetcher, slices, window, frames, blobIndexes);
   }
 
   /**
@@ -373,14 +377,12 @@ public final class NarRenderer implements Closeable {
   }
 
   /**
-   * Stops the fetch threads once the fetches already queued are done (not shutdownNow(), which
-   * would drop queued fetches whose futures then never complete, hanging the renders waiting on
-   * them). Renders still running fail with an IOException at their next fetch. Does not close the
-   * store.
+   * Stops its own fetch threads (a shared fetcher is left to its owner): renders still running fail
+   * with an IOException at their next fetch. Does not close the store.
    */
   @Override
   public void close() {
-    fetchers.shutdown();
+    if (ownsFetcher) fetcher.close();
   }
 
   public static final class Builder {
@@ -388,12 +390,23 @@ public final class NarRenderer implements Closeable {
     private int parallelism = 4;
     private ChunkPrefetcher.Window window = ChunkPrefetcher.Window.DEFAULT;
     private BlobIndexLookup blobIndexes;
+    private ChunkFetcher fetcher;
 
     private Builder(ChunkStore store) {
       this.store = Objects.requireNonNull(store, "store");
     }
 
-    /** Threads fetching (and decompressing, verifying) chunks; default 4. */
+    /**
+     * Fetch on {@code shared}, with every other render of the server, within its budget and threads
+     * (then {@link #parallelism} is not used, and closing the renderer leaves it running). Default:
+     * a fetcher of the renderer's own.
+     */
+    public Builder fetcher(ChunkFetcher shared) {
+      this.fetcher = Objects.requireNonNull(shared, "shared");
+      return this;
+    }
+
+    /** Threads fetching (and decompressing, verifying) chunks of a fetcher of its own; default 4. */
     public Builder parallelism(int threads) {
       if (threads < 1) throw new IllegalArgumentException("parallelism must be positive, got " + threads);
       this.parallelism = threads;

@@ -193,6 +193,12 @@ class ServeEndToEndTest {
         .findFirst().orElseThrow(() -> new AssertionError(metrics));
     assertTrue(Double.parseDouble(sent.substring(sent.lastIndexOf(' ') + 1)) >= zst.length, sent);
     assertTrue(metrics.contains("narflow_exporter_renders_in_flight 0"), metrics);
+    // The shared chunk fetcher: chunks were fetched, and none is held once the renders are done.
+    String fetches = metrics.lines().filter(l -> l.startsWith("narflow_exporter_chunk_fetch_seconds_count"))
+        .findFirst().orElseThrow(() -> new AssertionError(metrics));
+    assertTrue(Double.parseDouble(fetches.substring(fetches.lastIndexOf(' ') + 1)) > 0, fetches);
+    assertTrue(metrics.contains("narflow_exporter_chunk_in_flight_bytes 0"), metrics);
+    assertTrue(metrics.contains("narflow_exporter_chunk_budget_bytes "), metrics);
   }
 
   /**

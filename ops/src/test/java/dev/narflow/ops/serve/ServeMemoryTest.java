@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Serving memory is bounded by the renders' windows, not by NAR sizes: {@code narflow serve} in a
+ * Serving memory is bounded by the shared chunk fetcher's budget, not by NAR sizes: {@code narflow serve} in a
  * child JVM with a 128 MiB heap streams 16 downloads at once of a 64 MiB NAR (1 GiB in all, as
  * .nar and .nar.zst), every one whole and right.
  */

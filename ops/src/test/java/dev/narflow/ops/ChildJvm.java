@@ -34,7 +34,8 @@ public final class ChildJvm implements AutoCloseable {
   /** {@code java -jar narflow.jar ARGS…}, with {@code env} added to this process's environment. */
   public static ChildJvm narflow(String name, Map<String, String> env, List<String> args) throws IOException {
     if (!Files.isRegularFile(JAR)) throw new IllegalStateException("package phase must have built " + JAR);
-    List<String> command = new ArrayList<>(List.of("java", "--add-modules", "jdk.incubator.vector", "-Xmx384m",
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmx384m",
         "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
     command.addAll(args);
     return start(name, env, command);

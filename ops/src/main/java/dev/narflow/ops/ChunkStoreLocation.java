@@ -76,15 +76,18 @@ public sealed interface ChunkStoreLocation {
    * @throws ConfigurationException naming the store (never its credentials) and the reason
    */
   default ChunkStore openStore() throws ConfigurationException {
-    ChunkStore store = null;
+    java.io.Closeable opened = null; // the backend, then the store that owns it
     try {
-      store = LayoutChunkStore.builder(openBackend()).build();
+      ObjectBackend backend = openBackend();
+      opened = backend;
+      ChunkStore store = LayoutChunkStore.builder(backend).build();
+      opened = store;
       store.hasChunk(B3Digest.of(new byte[32]));
       return store;
     } catch (IOException | RuntimeException e) {
-      if (store != null) {
+      if (opened != null) {
         try {
-          store.close();
+          opened.close();
         } catch (IOException | RuntimeException suppressed) {
           e.addSuppressed(suppressed);
         }

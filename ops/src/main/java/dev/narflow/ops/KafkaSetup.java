@@ -88,11 +88,11 @@ public final class KafkaSetup {
     }
   }
 
-  /** That {@code topic} exists; otherwise one line: {@code missing}, which says what makes it. */
-  public static void requireTopic(Map<String, Object> kafka, String topic, String missing, Duration timeout)
+  /** Whether {@code topic} exists. */
+  public static boolean topicExists(Map<String, Object> kafka, String topic, Duration timeout)
       throws ConfigurationException {
     try (Admin admin = Admin.create(adminConfig(kafka, timeout))) {
-      if (!admin.listTopics().names().get().contains(topic)) throw new ConfigurationException(missing);
+      return admin.listTopics().names().get().contains(topic);
     } catch (java.util.concurrent.ExecutionException | KafkaException e) {
       throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
           + ": " + e.getMessage(), e);

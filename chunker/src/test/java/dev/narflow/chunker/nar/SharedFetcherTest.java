@@ -71,6 +71,14 @@ class SharedFetcherTest {
     @Override
     public java.util.Optional<byte[]> getBlobIndex(B3Digest blob) throws IOException {
       calls.add("index");
+      long delay = delayNanos.get();
+      if (delay > 0) {
+        try {
+          TimeUnit.NANOSECONDS.sleep(delay);
+        } catch (InterruptedException e) {
+          throw new InterruptedIOException("interrupted fetching blob index " + blob.hex());
+        }
+      }
       return super.getBlobIndex(blob);
     }
 
@@ -209,20 +217,26 @@ class SharedFetcherTest {
     ChunkFetcher fetcher = fetcher(1, 64 << 20);
     NarRenderer renderer = renderer(fetcher, large, small);
     store.delayNanos.set(TimeUnit.MILLISECONDS.toNanos(3));
+    java.util.concurrent.atomic.AtomicReference<Throwable> largeFailed = new java.util.concurrent.atomic.AtomicReference<>();
     Thread largeRender = new Thread(() -> {
       try {
         NarRoundTrip.render(renderer, large);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      } catch (IOException | RuntimeException e) {
+        largeFailed.set(e);
       }
     });
     largeRender.start();
-    while (store.chunkGets.size() < 5) Thread.sleep(1); // it is well under way, its window queued
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (store.chunkGets.size() < 5) { // it is well under way, its window queued
+      assertTrue(System.nanoTime() < deadline && largeRender.isAlive(), "the large render did not get going");
+      Thread.sleep(1);
+    }
     int before = store.chunkGets.size();
     byte[] rendered = NarRoundTrip.render(renderer, small);
     List<B3Digest> during = new ArrayList<>(store.chunkGets.subList(before, store.chunkGets.size()));
     boolean largeStillGoing = largeRender.isAlive();
     largeRender.join(60_000);
+    assertTrue(!largeRender.isAlive() && largeFailed.get() == null, "the large render: " + largeFailed.get());
     assertTrue(largeStillGoing, "the small render finished while the large one was still going");
     assertArrayEquals(expected(10, 2000, 100), rendered);
     int firstSmall = -1;
@@ -251,6 +265,9 @@ class SharedFetcherTest {
     ChunkFetcher fetcher = fetcher(1, 16 << 20);
     NarRenderer renderer = NarRenderer.builder(store).fetcher(fetcher).window(WINDOW).build();
     toClose.add(renderer);
+    // Store calls take time, as they do on S3 (1 ms here, 20 ms there): instant lookups would let
+    // the one thread run through all 40 before the render has asked for its first chunk.
+    store.delayNanos.set(TimeUnit.MILLISECONDS.toNanos(1));
     assertArrayEquals(expected(40, 100_000, 1), NarRoundTrip.render(renderer, nar));
     List<String> calls = store.calls;
     assertEquals(40, calls.stream().filter("index"::equals).count());
@@ -304,8 +321,10 @@ class SharedFetcherTest {
   }
 
   private static void waitUntilWaiting(Thread t) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (t.getState() != Thread.State.WAITING) {
       assertTrue(t.isAlive(), "ended while the only fetch thread was held");
+      assertTrue(System.nanoTime() < deadline, "never came to wait");
       Thread.sleep(1);
     }
   }

@@ -171,9 +171,16 @@ public final class BinaryCacheHandler extends Handler.Abstract {
     // Directory looked up and checked) before any header goes out, so that corrupt index data is a
     // 500 here rather than a response cut short. A whole NAR streams from a walk unless a layout is
     // at hand: it need not wait for the whole tree before its first byte.
-    Optional<NarLayout> layout;
+    // A HEAD needs no walk. A walk costs what a render does (a Directory lookup and check each), so
+    // one not cached yet counts against the cap on renders.
+    Optional<NarLayout> layout = layouts.cached(nar.narSha256());
+    boolean walk = status == 206 && !head && layout.isEmpty();
+    if (walk && !renders.tryAcquire(renderWait.toMillis(), TimeUnit.MILLISECONDS)) {
+      response.getHeaders().remove(HttpHeader.CONTENT_RANGE);
+      return text(response, callback, 503, "too many NARs being served; try again", false);
+    }
     try {
-      layout = status == 206 ? layouts.get(nar.narSha256(), info.getNode(), lookup()) : layouts.cached(nar.narSha256());
+      if (walk) layout = layouts.get(nar.narSha256(), info.getNode(), lookup());
       if (layout.isPresent() && layout.get().narSize() != size) {
         throw new IOException("its tree renders " + layout.get().narSize() + " bytes, its NarSize is " + size);
       }
@@ -181,6 +188,8 @@ public final class BinaryCacheHandler extends Handler.Abstract {
       LOG.error("NAR {} cannot be rendered: {}", NarInfos.narUrl(nar.narSha256(), nar.compression()), e.getMessage());
       response.getHeaders().remove(HttpHeader.CONTENT_RANGE);
       return text(response, callback, 500, "this NAR cannot be rendered from the index", head);
+    } finally {
+      if (walk) renders.release();
     }
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/x-nix-nar");
@@ -193,7 +202,8 @@ public final class BinaryCacheHandler extends Handler.Abstract {
     }
     ByteRange slice = range;
     if (layout.isPresent()) {
-      return stream(response, callback, nar, out -> renderer.render(layout.get(), slice.first(), slice.length(), out));
+      NarLayout walked = layout.get();
+      return stream(response, callback, nar, out -> renderer.render(walked, slice.first(), slice.length(), out));
     }
     return stream(response, callback, nar, out -> renderer.render(info.getNode(), lookup(), slice.first(), slice.length(), out));
   }

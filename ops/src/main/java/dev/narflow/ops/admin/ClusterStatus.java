@@ -3,12 +3,15 @@ package dev.narflow.ops.admin;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.narflow.indexer.Indexer;
 import dev.narflow.ingest.worker.IngestWorker;
+import dev.narflow.ops.KafkaOptions;
+import dev.narflow.ops.KafkaSetup;
 import dev.narflow.topics.kafka.IndexKey;
 import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.v1.FetchFailure;
+import dev.narflow.topics.v1.FetchRequest;
 import dev.narflow.topics.v1.IndexRecord;
 import java.io.Closeable;
 import java.time.Duration;
@@ -53,6 +56,7 @@ final class ClusterStatus implements Closeable {
   record Root(StorePathKey root, boolean complete, Map<StorePathKey, FetchFailure> failed, List<StorePathKey> missing,
       int closureKnown) {}
 
+  private final String requestsTopic;
   private final String indexTopic;
   private final String failuresTopic;
   private final String closureCompleteTopic;
@@ -62,6 +66,8 @@ final class ClusterStatus implements Closeable {
   private final Map<StorePathKey, Indexed> indexed = new HashMap<>();
   private final Set<StorePathKey> complete = new HashSet<>();
   private final Map<StorePathKey, FetchFailure> failures = new LinkedHashMap<>();
+  /** When an operator last requested each path: a failure of an earlier request is being retried. */
+  private final Map<StorePathKey, Long> lastRequested = new HashMap<>();
   private final Set<String> assignedTopics = new HashSet<>();
   private final Map<StorePathKey, String> givenNames = new HashMap<>();
   private long skipped;
@@ -69,6 +75,7 @@ final class ClusterStatus implements Closeable {
   ClusterStatus(Map<String, Object> kafka, String prefix) {
     this.kafka = Map.copyOf(kafka);
     this.prefix = prefix;
+    this.requestsTopic = NarflowTopics.REQUESTS.withPrefix(prefix).name();
     this.indexTopic = NarflowTopics.INDEX.withPrefix(prefix).name();
     this.failuresTopic = NarflowTopics.FAILURES.withPrefix(prefix).name();
     this.closureCompleteTopic = Indexer.closureCompleteTopic(Indexer.defaultApplicationId(prefix));
@@ -101,7 +108,7 @@ final class ClusterStatus implements Closeable {
   private void assign() {
     List<TopicPartition> partitions = new ArrayList<>(consumer.assignment());
     boolean changed = false;
-    for (String topic : List.of(indexTopic, failuresTopic, closureCompleteTopic)) {
+    for (String topic : List.of(requestsTopic, indexTopic, failuresTopic, closureCompleteTopic)) {
       if (assignedTopics.contains(topic)) continue;
       List<PartitionInfo> infos = consumer.partitionsFor(topic);
       if (infos == null || infos.isEmpty()) continue; // no indexer has run yet
@@ -129,6 +136,13 @@ final class ClusterStatus implements Closeable {
         indexed.put(key.storePath(), new Indexed(IndexRecords.baseNameOf(info), List.copyOf(refs)));
       } else if (r.topic().equals(failuresTopic)) {
         failures.put(StorePathKey.parse(r.key()), FetchFailure.parseFrom(r.value()));
+      } else if (r.topic().equals(requestsTopic)) {
+        FetchRequest request = FetchRequest.parseFrom(r.value());
+        // An operator's request (enqueue, mirror, pull-through) retries a failed path; a parent's
+        // closure request does not (the router drops it while the path is known).
+        if (!request.getOrigin().startsWith("closure:")) {
+          lastRequested.merge(StorePathKey.parse(r.key()), request.getEnqueuedAtMs(), Math::max);
+        }
       } else {
         complete.add(StorePathKey.parse(r.key()));
       }
@@ -152,6 +166,13 @@ final class ClusterStatus implements Closeable {
       if (!indexed.containsKey(k)) open.put(k, f);
     });
     return open;
+  }
+
+  /** The failure of {@code path}, unless it is indexed since or was requested again after the request that failed. */
+  private FetchFailure currentFailure(StorePathKey path) {
+    FetchFailure f = failures.get(path);
+    if (f == null || indexed.containsKey(path)) return null;
+    return lastRequested.getOrDefault(path, 0L) > f.getRequest().getEnqueuedAtMs() ? null : f;
   }
 
   /** Indexed paths that are not closure-complete. */
@@ -193,7 +214,7 @@ final class ClusterStatus implements Closeable {
       if (complete.contains(p)) continue;
       Indexed i = indexed.get(p);
       if (i == null) {
-        FetchFailure f = failures.get(p);
+        FetchFailure f = currentFailure(p);
         if (f != null) failed.put(p, f);
         else missing.add(p);
         continue;
@@ -208,7 +229,7 @@ final class ClusterStatus implements Closeable {
   /** Records not yet processed, by consumer group: the workers' and the indexer's. */
   Map<String, Long> lag() throws InterruptedException, ExecutionException {
     Map<String, Long> lag = new LinkedHashMap<>();
-    try (Admin admin = Admin.create(new HashMap<>(kafka))) {
+    try (Admin admin = Admin.create(KafkaSetup.adminConfig(kafka, KafkaOptions.ADMIN_TIMEOUT))) {
       for (String group : List.of(IngestWorker.defaultGroupId(prefix), Indexer.defaultApplicationId(prefix))) {
         Map<TopicPartition, OffsetAndMetadata> committed =
             admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();

@@ -78,7 +78,7 @@ public final class StatusCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     long started = System.nanoTime();
-    long deadline = timeout == 0 ? Long.MAX_VALUE : started + Duration.ofSeconds(timeout).toNanos();
+    long deadline = started + Duration.ofSeconds(timeout).toNanos();
     try (StopSignal stop = StopSignal.install(Duration.ofSeconds(10)); ClusterStatus status = new ClusterStatus(kafka, prefix)) {
       named.forEach(p -> status.nameAs(StorePathKey.of(p), p.absolute()));
       long nextProgress = System.nanoTime() + PROGRESS.toNanos();
@@ -91,7 +91,7 @@ public final class StatusCommand implements Callable<Integer> {
           report(status, states, out);
           return complete ? 0 : Narflow.EXIT_FAILURE;
         }
-        if (System.nanoTime() - deadline > 0 || stop.await(REFRESH)) {
+        if ((timeout > 0 && System.nanoTime() - deadline > 0) || stop.await(REFRESH)) {
           report(status, states, out);
           err.println("narflow status: " + (stop.requested() ? "stopped" : "gave up after " + timeout + " s")
               + " before the closures were complete");

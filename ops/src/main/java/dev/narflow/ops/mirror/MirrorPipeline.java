@@ -124,11 +124,13 @@ public final class MirrorPipeline implements MirrorRun {
           // a failure naming no usable path (an undecodable request) cannot be asked for again
         }
       }
-      for (StorePath path : asked) {
-        requests.send(FetchRequests.record(options.topicPrefix(),
-            FetchRequests.of(path, options.upstreams(), options.closure(), "cli")));
+      Map<String, String> refused = FetchRequests.sendAll(requests, options.topicPrefix(),
+          asked.stream().map(path -> FetchRequests.of(path, options.upstreams(), options.closure(), "cli")).toList());
+      if (!refused.isEmpty()) {
+        var first = refused.entrySet().iterator().next();
+        throw new IllegalStateException("Kafka did not take the request for " + first.getKey() + ": " + first.getValue()
+            + (refused.size() > 1 ? " (and " + (refused.size() - 1) + " more)" : ""));
       }
-      requests.flush();
       try (SoleIndexer sole = new SoleIndexer(env.kafkaConfig(), indexer.applicationId())) {
         return follow(indexer, worker, sole, roots, retried, counters, env, options);
       }

@@ -57,7 +57,9 @@ public final class ExporterOptions {
     if (host == null || host.isEmpty() || port == null || port < 0 || port > 65535) {
       throw OptionDefaults.invalid(command, option, text, "not HOST:PORT (e.g. " + example + ")");
     }
-    return new InetSocketAddress(host, port);
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    if (address.isUnresolved()) throw OptionDefaults.invalid(command, option, text, "unknown host " + host);
+    return address;
   }
 
   public NarCompression compression() {

@@ -9,6 +9,7 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,6 +45,8 @@ public final class PullThrough implements Consumer<StorePathKey>, Closeable {
   static final int REMEMBERED = 100_000;
   static final int QUEUE = 256;
   private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(15);
+  /** A narinfo of 1,000 references is about 60 KB; nothing an upstream sends past this is read. */
+  static final int MAX_NARINFO_BYTES = 1 << 20;
 
   private final List<URI> upstreams;
   private final String topicPrefix;
@@ -109,9 +112,7 @@ public final class PullThrough implements Consumer<StorePathKey>, Closeable {
       producer.send(FetchRequests.record(topicPrefix, FetchRequests.of(named, upstreams, true, "pull-through")),
           (metadata, e) -> {
             if (e != null) {
-              outcomes.labelValues("error").inc();
-              LOG.atWarn().setMessage("pull-through request not sent").addKeyValue("store_path", named.absolute())
-                  .addKeyValue("error", e.getMessage()).log();
+              failed(path, "pull-through request not sent: " + named.absolute(), e);
             } else {
               outcomes.labelValues("requested").inc();
               LOG.atInfo().setMessage("pull-through: requested").addKeyValue("store_path", named.absolute()).log();
@@ -119,30 +120,51 @@ public final class PullThrough implements Consumer<StorePathKey>, Closeable {
           });
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      outcomes.labelValues("error").inc();
-      LOG.atWarn().setMessage("pull-through failed").addKeyValue("hash", path.hashPart())
-          .addKeyValue("error", e.getMessage()).log();
+    } catch (IOException | RuntimeException e) {
+      failed(path, "pull-through failed", e);
     }
   }
 
-  /** The store path of {@code path} from the first upstream whose narinfo for it names it; null if none does. */
-  private StorePath name(StorePathKey path) throws InterruptedException {
+  /** A lookup or send that failed for a passing reason: counted, logged, and tried again at the next miss. */
+  private void failed(StorePathKey path, String what, Exception e) {
+    synchronized (seen) {
+      seen.remove(path);
+    }
+    outcomes.labelValues("error").inc();
+    LOG.atWarn().setMessage(what).addKeyValue("hash", path.hashPart()).addKeyValue("error", e.getMessage()).log();
+  }
+
+  /**
+   * The store path of {@code path} from the first upstream whose narinfo for it names it; null if
+   * every upstream answered without one (404, another path, an unusable narinfo).
+   *
+   * @throws IOException when an upstream could not be asked (a passing failure: asked again later)
+   */
+  private StorePath name(StorePathKey path) throws IOException, InterruptedException {
+    IOException unreachable = null;
     for (URI upstream : upstreams) {
       URI uri = URI.create(upstream + "/" + path.hashPart() + ".narinfo");
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(LOOKUP_TIMEOUT).build(),
-            HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        if (r.statusCode() != 200) continue;
-        StorePath named = NarInfo.parse(r.body()).storePath();
+        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).timeout(LOOKUP_TIMEOUT).build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+        byte[] body;
+        try (InputStream in = r.body()) {
+          if (r.statusCode() != 200) continue;
+          body = in.readNBytes(MAX_NARINFO_BYTES + 1);
+        }
+        if (body.length > MAX_NARINFO_BYTES) throw new IllegalArgumentException("larger than " + MAX_NARINFO_BYTES + " bytes");
+        StorePath named = NarInfo.parse(new String(body, StandardCharsets.UTF_8)).storePath();
         if (StorePathKey.of(named).equals(path)) return named;
         LOG.atWarn().setMessage("pull-through: upstream narinfo names another path").addKeyValue("url", uri)
             .addKeyValue("store_path", named.absolute()).log();
-      } catch (IOException | IllegalArgumentException e) { // NixFormatException among them
+      } catch (IOException e) {
+        unreachable = e;
+      } catch (IllegalArgumentException e) { // NixFormatException among them
         LOG.atWarn().setMessage("pull-through: upstream narinfo unusable").addKeyValue("url", uri)
             .addKeyValue("error", e.getMessage()).log();
       }
     }
+    if (unreachable != null) throw unreachable;
     return null;
   }
 

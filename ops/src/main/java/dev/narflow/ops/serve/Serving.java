@@ -110,8 +110,8 @@ public final class Serving implements Closeable {
         exporterBuilder.onMissingNarInfo(pullThrough);
       }
       Exporter exporter = exporterBuilder.build();
-      if (pullThrough != null) pullThrough.registerMetrics(exporter.metricsRegistry());
       serving.opened.push(exporter);
+      if (pullThrough != null) pullThrough.registerMetrics(exporter.metricsRegistry());
       try {
         exporter.start();
       } catch (IOException e) {

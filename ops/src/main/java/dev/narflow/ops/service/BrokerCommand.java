@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Runs a single-node Kafka broker (KRaft) with its log in DIR/kafka, until SIGTERM; for one machine or"
           + " development (production uses its own Kafka cluster). Clients connect to --listen.",
-      "Exits 0 on SIGTERM, 2 for bad usage or a DIR that cannot be used.",
+      "On SIGTERM it stops cleanly (exit status 143, as for any process SIGTERM ends); 2 for bad usage or a DIR"
+          + " that cannot be used.",
       "Every option also reads an environment variable named after it (--listen from NARFLOW_LISTEN, …),"
           + " and then the --config file.",
       "Example: narflow broker --data /var/lib/narflow --listen 127.0.0.1:9092",

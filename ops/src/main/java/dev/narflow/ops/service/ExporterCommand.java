@@ -2,6 +2,7 @@ package dev.narflow.ops.service;
 
 import dev.narflow.indexer.Indexer;
 import dev.narflow.ops.ChunkStoreOption;
+import dev.narflow.ops.ConfigurationException;
 import dev.narflow.ops.ConfigOption;
 import dev.narflow.ops.KafkaOptions;
 import dev.narflow.ops.KafkaSetup;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Serves the mirror as a Nix binary cache (closure-complete paths only), with /metrics and /healthz on the same"
           + " port, until SIGTERM. Scale out by running more exporters behind a load balancer.",
-      "Exits 0 on SIGTERM, 1 if its views stop on an error, 2 for bad usage or an unusable Kafka, chunk store,"
+      "On SIGTERM it finishes the requests in progress and stops (exit status 143); 1 if its views stop on an error, 2 for bad usage or an unusable Kafka, chunk store,"
           + " state directory or address.",
       "Every option also reads an environment variable named after it (--listen from NARFLOW_LISTEN, …),"
           + " and then the --config file.",
@@ -44,6 +45,7 @@ import picocli.CommandLine.Spec;
     })
 public final class ExporterCommand implements Callable<Integer> {
   private static final Duration STOP_GRACE = Duration.ofSeconds(60);
+  private static final Duration INDEXER_POLL = Duration.ofSeconds(2);
 
   @Spec CommandSpec spec;
 
@@ -68,6 +70,26 @@ public final class ExporterCommand implements Callable<Integer> {
     this.environment = Map.copyOf(environment);
   }
 
+  /**
+   * What the exporter serves is what an indexer publishes: on a fresh cluster (services started
+   * in any order, as compose and Kubernetes do) it waits for the first indexer to make its topic,
+   * rather than failing and being restarted until then. False if asked to stop meanwhile.
+   */
+  private static boolean awaitIndexer(Map<String, Object> kafka, String prefix, StopSignal stop, PrintWriter err)
+      throws ConfigurationException, InterruptedException {
+    String servable = Indexer.closureCompleteTopic(Indexer.defaultApplicationId(prefix));
+    boolean said = false;
+    while (!KafkaSetup.topicExists(kafka, servable, KafkaOptions.ADMIN_TIMEOUT)) {
+      if (!said) {
+        err.println("narflow exporter: waiting for an indexer to create " + servable + " (start narflow indexer)");
+        err.flush();
+        said = true;
+      }
+      if (stop.await(INDEXER_POLL)) return false;
+    }
+    return true;
+  }
+
   @Override
   public Integer call() throws Exception {
     if (stateDir == null) {
@@ -83,11 +105,9 @@ public final class ExporterCommand implements Callable<Integer> {
     var location = chunks.location(environment);
     String prefix = cluster.topicPrefix();
     var kafka = cluster.checked();
-    String servable = Indexer.closureCompleteTopic(Indexer.defaultApplicationId(prefix));
-    KafkaSetup.requireTopic(kafka, servable, "topic " + servable + " does not exist: no indexer has run on this"
-        + " cluster yet; start narflow indexer first", KafkaOptions.ADMIN_TIMEOUT);
     PrintWriter err = spec.commandLine().getErr();
     try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = KafkaSetup.lock(stateDir)) {
+      if (!awaitIndexer(kafka, prefix, stop, err)) return 0;
       Serving.Settings settings = new Serving.Settings(stateDir, kafka, false, location, prefix, listen, key,
           compression, priority, pullThrough);
       err.println("narflow exporter: reading the views (state in " + stateDir + ")");

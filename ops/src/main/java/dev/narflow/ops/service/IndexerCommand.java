@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Runs the indexer: routes requests to the workers, drops what is indexed already, and publishes closure-complete"
           + " paths for the exporters, until SIGTERM. Scale out by running more indexers (up to the partitions).",
-      "Exits 0 on SIGTERM, 1 if it stops on an error, 2 for bad usage or an unusable Kafka or state directory.",
+      "On SIGTERM it commits and stops (exit status 143); 1 if it stops on an error, 2 for bad usage or an unusable"
+          + " Kafka or state directory.",
       "Every option also reads an environment variable named after it (--state-dir from NARFLOW_STATE_DIR, …),"
           + " and then the --config file.",
       "Example: narflow indexer --bootstrap-servers kafka:9092 --state-dir /var/lib/narflow/indexer",

@@ -7,7 +7,12 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Supplier;
 
-/** The life of a long-running service after its start: until SIGTERM (exit 0) or until what it runs fails (exit 1). */
+/**
+ * The life of a long-running service after its start: until SIGTERM, or until what it runs fails
+ * (exit 1). After SIGTERM the JVM's own exit status (143) stands: the shutdown hook has held the
+ * JVM until the service closed what it opened, and halting with another status would cut short
+ * the other hooks (Kafka's, logging's) that run beside it.
+ */
 final class ServiceLoop {
   private static final Duration CHECK = Duration.ofSeconds(1);
 

@@ -39,7 +39,8 @@ import picocli.CommandLine.Spec;
       "Runs an ingest worker: fetches the requested NARs from their upstreams, verifies them, stores their chunks"
           + " and commits their index records, until SIGTERM. Scale out by running more workers.",
       "On SIGTERM it finishes what it has in flight for up to --stop-timeout, hands the rest back to the group,"
-          + " and exits 0; it exits 1 if it stops on an error, 2 for bad usage or an unusable Kafka or chunk store.",
+          + " and stops (exit status 143, as for any process SIGTERM ends); it exits 1 if it stops on an error,"
+          + " 2 for bad usage or an unusable Kafka or chunk store.",
       "Every option also reads an environment variable named after it (--workers from NARFLOW_WORKERS, …),"
           + " and then the --config file.",
       "Example: narflow worker --bootstrap-servers kafka:9092 --chunk-store 's3://narflow?endpoint=http://minio:9000'",

@@ -96,6 +96,12 @@ public class ClusterIT {
       ChildJvm topics = start(children, "topics", cluster, "topics", "create", "--partitions", "4");
       assertEquals(0, topics.waitFor(START), topics.err());
 
+      // Exporters first, as compose or Kubernetes may start them: they wait for an indexer.
+      List<String> exporter = new ArrayList<>(List.of("exporter", "--chunk-store", chunkStore, "--listen", "127.0.0.1:0"));
+      ChildJvm exporter1 = start(children, "exporter-1", cluster, with(exporter, "--state-dir", tmp.resolve("exporter-1")));
+      ChildJvm exporter2 = start(children, "exporter-2", cluster, with(exporter, "--state-dir", tmp.resolve("exporter-2")));
+      exporter1.await("the exporter waiting for an indexer", START, () -> exporter1.err().contains("waiting for an indexer"));
+
       ChildJvm indexer1 = start(children, "indexer-1", cluster, "indexer", "--state-dir", tmp.resolve("indexer-1").toString(),
           "--metrics-listen", "127.0.0.1:0");
       ChildJvm indexer2 = start(children, "indexer-2", cluster, "indexer", "--state-dir", tmp.resolve("indexer-2").toString(),
@@ -116,6 +122,19 @@ public class ClusterIT {
       ChildJvm workerB = start(children, "worker-b", cluster, worker.toArray(String[]::new));
       workerB.await("the worker's start", START, () -> workerB.err().contains("ingesting into"));
       workerA.kill();
+      List<String> urls = new ArrayList<>();
+      for (ChildJvm e : List.of(exporter1, exporter2)) {
+        e.await("the exporter serving", START, () -> EXPORTER.matcher(e.err()).find());
+        Matcher u = EXPORTER.matcher(e.err());
+        assertTrue(u.find());
+        urls.add(u.group(1));
+      }
+      // Nothing partial is served: the large NAR died with its worker, so neither it nor what
+      // needs it exists for clients yet, while what it needs may.
+      for (String url : urls) {
+        assertEquals(404, status(url + "/" + hashPart(large) + ".narinfo"), "large served before it was mirrored");
+        assertEquals(404, status(url + "/" + hashPart(top) + ".narinfo"), "top served before its closure was complete");
+      }
       indexer1.kill();
       ChildJvm indexer1Again = start(children, "indexer-1-again", cluster, "indexer", "--state-dir",
           tmp.resolve("indexer-1").toString(), "--metrics-listen", "127.0.0.1:0");
@@ -131,16 +150,6 @@ public class ClusterIT {
       assertEquals("ok", get(metricsUrl(indexer2) + "/healthz").strip());
       assertTrue(get(metricsUrl(indexer2) + "/metrics").contains("narflow_indexer_records_processed_total"));
 
-      List<String> exporter = new ArrayList<>(List.of("exporter", "--chunk-store", chunkStore, "--listen", "127.0.0.1:0"));
-      ChildJvm exporter1 = start(children, "exporter-1", cluster, with(exporter, "--state-dir", tmp.resolve("exporter-1")));
-      ChildJvm exporter2 = start(children, "exporter-2", cluster, with(exporter, "--state-dir", tmp.resolve("exporter-2")));
-      List<String> urls = new ArrayList<>();
-      for (ChildJvm e : List.of(exporter1, exporter2)) {
-        e.await("the exporter serving", START, () -> EXPORTER.matcher(e.err()).find());
-        Matcher u = EXPORTER.matcher(e.err());
-        assertTrue(u.find());
-        urls.add(u.group(1));
-      }
       for (int i = 0; i < urls.size(); i++) {
         Path store = tmp.resolve("client-" + i);
         RealNix.Result copy = RealNix.run(null, Map.of(), "nix", "copy", "--from", urls.get(i), "--to", store.toString(),
@@ -154,7 +163,7 @@ public class ClusterIT {
       }
       // Two exporters, one answer.
       for (String path : List.of(top, large, mid, leaf)) {
-        String narinfo = "/" + path.substring("/nix/store/".length(), "/nix/store/".length() + 32) + ".narinfo";
+        String narinfo = "/" + hashPart(path) + ".narinfo";
         assertEquals(get(urls.get(0) + narinfo), get(urls.get(1) + narinfo), narinfo);
       }
 
@@ -191,6 +200,14 @@ public class ClusterIT {
     ChildJvm child = ChildJvm.narflow(name, env, List.of(args));
     children.add(child);
     return child;
+  }
+
+  private static String hashPart(String storePath) {
+    return storePath.substring("/nix/store/".length(), "/nix/store/".length() + 32);
+  }
+
+  private static int status(String url) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   private static String get(String url) throws Exception {

@@ -126,12 +126,26 @@ class ServiceCommandsTest {
       assertEquals(Set.of("ok.narflow.requests", "ok.narflow.work", "ok.narflow.index", "ok.narflow.failures"),
           Set.copyOf(created.out().lines().toList()));
     }
-    // An exporter before any indexer: nothing tells it what is servable.
-    Cli.Run exporter = Cli.run(env, "exporter", "--chunk-store", tmp.resolve("chunks").toUri().toString(),
-        "--state-dir", tmp.resolve("exporter").toString(), "--listen", "127.0.0.1:0");
-    assertEquals(2, exporter.exit(), exporter.err());
-    assertTrue(exporter.err().contains("no indexer has run on this cluster yet; start narflow indexer first"),
-        exporter.err());
+    // An exporter before any indexer waits for one (services start in any order), saying so once.
+    java.io.StringWriter exporterErr = new java.io.StringWriter();
+    Thread exporter = new Thread(() -> {
+      var cli = dev.narflow.ops.Narflow.commandLine(env, new dev.narflow.ops.mirror.MirrorPipeline());
+      cli.setErr(new java.io.PrintWriter(exporterErr, true));
+      cli.execute("exporter", "--chunk-store", tmp.resolve("chunks").toUri().toString(),
+          "--state-dir", tmp.resolve("exporter").toString(), "--listen", "127.0.0.1:0");
+    });
+    exporter.start();
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+    while (!exporterErr.toString().contains("waiting for an indexer to create ok.narflow-indexer.closure-complete")) {
+      assertTrue(exporter.isAlive(), "the exporter did not wait: " + exporterErr);
+      assertTrue(System.nanoTime() < deadline, "no word of waiting: " + exporterErr);
+      Thread.sleep(50);
+    }
+    Thread.sleep(2500); // a poll later it still waits, not failed
+    assertTrue(exporter.isAlive(), exporterErr.toString());
+    exporter.interrupt(); // in place of SIGTERM, which would end this JVM
+    exporter.join(30_000);
+    assertTrue(!exporter.isAlive(), "the waiting exporter did not end");
 
     // A bucket that does not exist.
     try (S3ProxyServer s3 = S3ProxyServer.start(Files.createDirectory(tmp.resolve("s3")))) {
@@ -143,6 +157,22 @@ class ServiceCommandsTest {
       assertEquals(2, worker.exit(), worker.err());
       assertEquals(1, worker.errLines().stream().filter(l -> l.startsWith("narflow worker: chunk store s3://no-such-bucket"))
           .count(), worker.err());
+    }
+
+    // A request Kafka refuses (here: larger than its topic takes) is named, and the exit is 1.
+    try (Admin admin = Admin.create(new HashMap<>(kafka.clientConfig()))) {
+      var topic = new org.apache.kafka.common.config.ConfigResource(
+          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "ok.narflow.requests");
+      admin.incrementalAlterConfigs(Map.of(topic, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+          new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "10"),
+          org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+      String refusedPath = "/nix/store/" + "2".repeat(32) + "-refused";
+      Cli.Run refused = Cli.run(env, "enqueue", refusedPath);
+      assertEquals(1, refused.exit(), refused.err());
+      assertTrue(refused.err().contains("narflow enqueue: not requested: " + refusedPath + ": "), refused.err());
+      admin.incrementalAlterConfigs(Map.of(topic, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+          new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", ""),
+          org.apache.kafka.clients.admin.AlterConfigOp.OpType.DELETE)))).all().get();
     }
 
     // Requests go in; with no worker, status says what each path waits on, and exits 1.

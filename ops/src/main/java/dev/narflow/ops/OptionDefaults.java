@@ -1,5 +1,6 @@
 package dev.narflow.ops;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
@@ -181,6 +183,19 @@ public final class OptionDefaults implements IDefaultValueProvider {
     String what = optionName + (value == null || value.isEmpty() ? "" : " " + value)
         + source.map(v -> " (from " + v + ")").orElse("");
     return new ParameterException(spec.commandLine(), "invalid " + what + ": " + reason);
+  }
+
+  /** {@code HOST:PORT} of an option, checked; a usage error names the option and the example. */
+  public static InetSocketAddress hostAndPort(CommandSpec command, String option, String value, String example) {
+    String text = value == null ? "" : value.strip();
+    String host = Utils.getHost(text);
+    Integer port = Utils.getPort(text);
+    if (host == null || host.isEmpty() || port == null || port < 0 || port > 65535) {
+      throw invalid(command, option, text, "not HOST:PORT (e.g. " + example + ")");
+    }
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    if (address.isUnresolved()) throw invalid(command, option, text, "unknown host " + host);
+    return address;
   }
 
   private static String normalize(OptionSpec option, String value) {

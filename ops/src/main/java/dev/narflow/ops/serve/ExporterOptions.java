@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Locale;
-import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -46,20 +45,7 @@ public final class ExporterOptions {
 
   /** {@code --listen}, checked; a usage error otherwise. */
   public InetSocketAddress listen() {
-    return address(command, "--listen", listen, "127.0.0.1:8080");
-  }
-
-  /** {@code HOST:PORT} of an option, checked; a usage error names the option and the example. */
-  public static InetSocketAddress address(CommandSpec command, String option, String value, String example) {
-    String text = value == null ? "" : value.strip();
-    String host = Utils.getHost(text);
-    Integer port = Utils.getPort(text);
-    if (host == null || host.isEmpty() || port == null || port < 0 || port > 65535) {
-      throw OptionDefaults.invalid(command, option, text, "not HOST:PORT (e.g. " + example + ")");
-    }
-    InetSocketAddress address = new InetSocketAddress(host, port);
-    if (address.isUnresolved()) throw OptionDefaults.invalid(command, option, text, "unknown host " + host);
-    return address;
+    return OptionDefaults.hostAndPort(command, "--listen", listen, "127.0.0.1:8080");
   }
 
   public NarCompression compression() {

@@ -3,11 +3,11 @@ package dev.narflow.ops.service;
 import dev.narflow.ops.ConfigOption;
 import dev.narflow.ops.ConfigurationException;
 import dev.narflow.ops.KafkaSetup;
+import dev.narflow.ops.OptionDefaults;
 import dev.narflow.ops.StopSignal;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.ops.embedded.DirectoryInUseException;
 import dev.narflow.ops.embedded.EmbeddedKafka;
-import dev.narflow.ops.serve.ExporterOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -63,10 +63,10 @@ public final class BrokerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (data == null) throw new CommandLine.ParameterException(spec.commandLine(), "--data DIR is required (or NARFLOW_DATA)");
-    InetSocketAddress address = ExporterOptions.address(spec, "--listen", listen, "127.0.0.1:9092");
+    InetSocketAddress address = OptionDefaults.hostAndPort(spec, "--listen", listen, "127.0.0.1:9092");
     String advertised = null;
     if (advertise != null && !advertise.isBlank()) {
-      InetSocketAddress a = ExporterOptions.address(spec, "--advertise", advertise, "kafka.example.org:9092");
+      InetSocketAddress a = OptionDefaults.hostAndPort(spec, "--advertise", advertise, "kafka.example.org:9092");
       advertised = a.getHostString() + ":" + a.getPort();
     }
     DataDir dataDir;

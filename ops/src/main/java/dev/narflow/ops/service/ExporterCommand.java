@@ -21,7 +21,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -55,10 +54,7 @@ public final class ExporterCommand implements Callable<Integer> {
 
   @CommandLine.Mixin ChunkStoreOption chunks;
 
-  @Option(names = "--state-dir", paramLabel = "DIR",
-      description = "Required. Where this instance keeps its views (RocksDB); on a lasting volume, so a restart"
-          + " need not read the topics again (env NARFLOW_STATE_DIR).")
-  Path stateDir;
+  @CommandLine.Mixin StateDirOption state;
 
   @CommandLine.Mixin ExporterOptions exporter;
 
@@ -92,9 +88,7 @@ public final class ExporterCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (stateDir == null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--state-dir DIR is required (or NARFLOW_STATE_DIR)");
-    }
+    Path stateDir = state.required();
     var listen = exporter.listen();
     var compression = exporter.compression();
     int priority = exporter.priority();

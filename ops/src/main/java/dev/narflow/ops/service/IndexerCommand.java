@@ -16,7 +16,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -47,10 +46,7 @@ public final class IndexerCommand implements Callable<Integer> {
 
   @CommandLine.Mixin KafkaOptions cluster;
 
-  @Option(names = "--state-dir", paramLabel = "DIR",
-      description = "Required. Where this instance keeps its state stores (RocksDB); on a lasting volume, so a restart"
-          + " need not restore them (env NARFLOW_STATE_DIR).")
-  Path stateDir;
+  @CommandLine.Mixin StateDirOption state;
 
   @CommandLine.Mixin MetricsListenOption metricsListen;
 
@@ -58,9 +54,7 @@ public final class IndexerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (stateDir == null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--state-dir DIR is required (or NARFLOW_STATE_DIR)");
-    }
+    Path stateDir = state.required();
     InetSocketAddress metricsAddress = metricsListen.address(DEFAULT_METRICS_LISTEN);
     String prefix = cluster.topicPrefix();
     var kafka = cluster.checked();
@@ -79,7 +73,7 @@ public final class IndexerCommand implements Callable<Integer> {
   private int run(Indexer indexer, StopSignal stop, PrintWriter err, MetricsServer server) throws InterruptedException {
     long started = System.nanoTime();
     indexer.start();
-    err.println("narflow indexer " + indexer.applicationId() + ": starting (state in " + stateDir + "; metrics on "
+    err.println("narflow indexer " + indexer.applicationId() + ": starting (state in " + state.stateDir + "; metrics on "
         + server.url() + "/metrics)");
     err.flush();
     if (indexer.awaitRunning(START_TIMEOUT)) {

@@ -1,7 +1,7 @@
 package dev.narflow.ops.service;
 
 import dev.narflow.ops.ConfigurationException;
-import dev.narflow.ops.serve.ExporterOptions;
+import dev.narflow.ops.OptionDefaults;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -28,7 +28,7 @@ final class MetricsListenOption {
   /** The address, checked; a usage error names the option. */
   InetSocketAddress address(String defaultAddress) {
     String value = metricsListen == null || metricsListen.isBlank() ? defaultAddress : metricsListen;
-    return ExporterOptions.address(command, "--metrics-listen", value, defaultAddress);
+    return OptionDefaults.hostAndPort(command, "--metrics-listen", value, defaultAddress);
   }
 
   /** Serves {@code registry} there; a port that cannot be bound is a configuration error (exit 2). */

@@ -1,0 +1,243 @@
+package dev.narflow.ops.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.narflow.ops.Narflow;
+import dev.narflow.ops.mirror.MirrorCommandTest;
+import dev.narflow.ops.mirror.MirrorPipeline;
+import dev.narflow.topics.nar.NarWriter;
+import dev.narflow.topics.nix.HashAlgorithm;
+import dev.narflow.topics.nix.NarInfo;
+import dev.narflow.topics.nix.NixHash;
+import dev.narflow.topics.nix.NixSecretKey;
+import dev.narflow.topics.nix.StorePath;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Serving memory is bounded by the fetch budget, not by NAR sizes, at the size the serve issue
+ * names: {@code narflow serve} in a child JVM with a 256 MiB heap streams 16 downloads at once of
+ * a 4 GiB NAR (64 GiB in all; 12 as .nar, 4 as .nar.zst), every one whole and right. The NAR is
+ * made on the fly by a synthetic binary cache (a seeded random file, signed narinfo), so nothing
+ * but the chunks is written to disk.
+ */
+class ServeLargeNarMemoryIT {
+  static final long FILE_SIZE = 4L << 30;
+  static final int CLIENTS = 16;
+  static final int ZSTD_CLIENTS = 4;
+  static final NixSecretKey KEY = NixSecretKey.generate("serve-large-test-1");
+
+  @TempDir Path work;
+
+  @Test
+  void sixteenConcurrentDownloadsOfAFourGibNarFitInA256MibHeap() throws Exception {
+    long seed = ThreadLocalRandom.current().nextLong();
+    byte[] digest = new byte[StorePath.DIGEST_SIZE];
+    ThreadLocalRandom.current().nextBytes(digest);
+    StorePath path = StorePath.of(digest, "serve-memory-4g");
+
+    // One pass for NarHash, NarSize and the CRC32C each download is checked against.
+    MessageDigest sha = HashAlgorithm.SHA256.newDigest();
+    CRC32C crc = new CRC32C();
+    long narSize;
+    try (CheckedOutputStream out = new CheckedOutputStream(
+        new DigestOutputStream(OutputStream.nullOutputStream(), sha), crc)) {
+      narSize = writeNar(seed, out);
+    }
+    long expectedCrc = crc.getValue();
+    NixHash narHash = NixHash.of(HashAlgorithm.SHA256, sha.digest());
+    NarInfo unsigned = NarInfo.builder().storePath(path).url("nar/big.nar").compression("none")
+        .narHash(narHash).narSize(narSize).references(List.of()).build();
+    byte[] narinfo = unsigned.withSignature(KEY.sign(unsigned)).format().getBytes(StandardCharsets.UTF_8);
+
+    HttpServer upstream = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    upstream.createContext("/", ex -> serve(ex, path, narinfo, seed, narSize));
+    upstream.start();
+    Path data = work.resolve("mirror");
+    try {
+      MirrorCommandTest.Run mirrored = MirrorCommandTest.execute(Map.of(), new MirrorPipeline(), "--data",
+          data.toString(), "--upstream", "http://127.0.0.1:" + upstream.getAddress().getPort(),
+          "--trusted-public-key", KEY.publicKey().toString(), "--progress", "log", path.absolute());
+      assertEquals(0, mirrored.exit(), mirrored.err());
+    } finally {
+      upstream.stop(0);
+    }
+
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:+ExitOnOutOfMemoryError", "--add-modules", "jdk.incubator.vector",
+        "-cp", System.getProperty("java.class.path"), Narflow.class.getName(),
+        "serve", "--data", data.toString(), "--listen", "127.0.0.1:" + port)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    child.environment().keySet().removeIf(k -> k.startsWith("NARFLOW_"));
+    Process p = child.start();
+    BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+    try {
+      String line;
+      while ((line = err.readLine()) != null && !line.startsWith("serving ")) {
+        // start-up lines
+      }
+      assertTrue(line != null, "serve did not start");
+      Thread drain = new Thread(() -> {
+        try {
+          err.transferTo(java.io.Writer.nullWriter());
+        } catch (IOException ignored) {
+          // the child ended
+        }
+      });
+      drain.setDaemon(true);
+      drain.start();
+
+      String base = "http://127.0.0.1:" + port;
+      HttpClient http = HttpClient.newHttpClient();
+      NarInfo served = NarInfo.parse(http.send(HttpRequest.newBuilder(URI.create(base + "/" + path.hashPart()
+          + ".narinfo")).build(), HttpResponse.BodyHandlers.ofString()).body());
+      assertEquals(narHash, served.narHash());
+      List<CompletableFuture<long[]>> downloads = new ArrayList<>();
+      for (int i = 0; i < CLIENTS; i++) {
+        boolean zstd = i < ZSTD_CLIENTS;
+        String url = base + "/nar/" + narHash.nixbase32() + (zstd ? ".nar.zst" : ".nar");
+        downloads.add(CompletableFuture.supplyAsync(() -> download(http, url, zstd)));
+      }
+      for (CompletableFuture<long[]> d : downloads) {
+        long[] sizeAndCrc = d.get(20, TimeUnit.MINUTES);
+        assertEquals(narSize, sizeAndCrc[0], "a download was cut short");
+        assertEquals(expectedCrc, sizeAndCrc[1], "a download's bytes differ from the NAR's");
+      }
+      assertTrue(p.isAlive(), "serve ran out of memory (exit " + (p.isAlive() ? "" : p.exitValue()) + ")");
+    } finally {
+      p.destroy();
+      p.waitFor(60, TimeUnit.SECONDS);
+      p.destroyForcibly();
+    }
+  }
+
+  /** A NAR of one regular file of {@link #FILE_SIZE} seeded random bytes; its size. */
+  private static long writeNar(long seed, OutputStream out) throws IOException {
+    NarWriter nar = new NarWriter(out);
+    nar.file(ByteString.EMPTY, false, FILE_SIZE, new RandomBytes(seed, FILE_SIZE));
+    nar.flush();
+    return nar.offset();
+  }
+
+  /** The synthetic cache: nix-cache-info, the narinfo, and the NAR, made again for every request. */
+  private static void serve(HttpExchange ex, StorePath path, byte[] narinfo, long seed, long narSize) throws IOException {
+    try (ex) {
+      String p = ex.getRequestURI().getPath();
+      if (p.equals("/nix-cache-info")) {
+        byte[] body = "StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n".getBytes(StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(200, body.length);
+        ex.getResponseBody().write(body);
+      } else if (p.equals("/" + path.hashPart() + ".narinfo")) {
+        ex.sendResponseHeaders(200, narinfo.length);
+        ex.getResponseBody().write(narinfo);
+      } else if (p.equals("/nar/big.nar")) {
+        ex.sendResponseHeaders(200, narSize);
+        writeNar(seed, ex.getResponseBody());
+      } else {
+        ex.sendResponseHeaders(404, -1);
+      }
+    }
+  }
+
+  /** Bytes and CRC32C of one download; a .nar.zst is decompressed first. */
+  private static long[] download(HttpClient http, String url, boolean zstd) {
+    try {
+      HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertEquals(200, r.statusCode(), url);
+      CRC32C crc = new CRC32C();
+      long size = 0;
+      try (InputStream body = zstd ? new com.github.luben.zstd.ZstdInputStream(r.body()) : r.body()) {
+        byte[] buffer = new byte[1 << 16];
+        for (int n; (n = body.read(buffer)) > 0; ) {
+          crc.update(buffer, 0, n);
+          size += n;
+        }
+      }
+      return new long[] {size, crc.getValue()};
+    } catch (Exception e) {
+      throw new java.util.concurrent.CompletionException(e);
+    }
+  }
+
+  /**
+   * {@code size} bytes from a seeded generator: the same for every reader however it reads (each
+   * byte a function of its offset), incompressible, never stored.
+   */
+  private static final class RandomBytes extends InputStream {
+    private final long seed;
+    private final long size;
+    private long position;
+
+    RandomBytes(long seed, long size) {
+      this.seed = seed;
+      this.size = size;
+    }
+
+    /** SplitMix64's finalizer over the 8-byte block's index. */
+    private long block(long index) {
+      long z = seed + index * 0x9E3779B97F4A7C15L;
+      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      return z ^ (z >>> 31);
+    }
+
+    @Override
+    public int read() {
+      if (position >= size) return -1;
+      int b = (int) (block(position >>> 3) >>> (8 * (position & 7))) & 0xff;
+      position++;
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      if (position >= size) return -1;
+      int n = (int) Math.min(len, size - position);
+      int i = 0;
+      while (i < n && (position & 7) != 0) {
+        b[off + i++] = (byte) read();
+      }
+      for (; i + 8 <= n; i += 8, position += 8) {
+        long v = block(position >>> 3);
+        for (int k = 0; k < 8; k++) b[off + i + k] = (byte) (v >>> (8 * k));
+      }
+      while (i < n) {
+        b[off + i++] = (byte) read();
+      }
+      return n;
+    }
+  }
+}

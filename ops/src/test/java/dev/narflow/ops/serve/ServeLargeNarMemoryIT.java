@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.narflow.ops.Narflow;
 import dev.narflow.ops.mirror.MirrorCommandTest;
 import dev.narflow.ops.mirror.MirrorPipeline;
 import dev.narflow.topics.nar.NarWriter;
@@ -15,14 +14,11 @@ import dev.narflow.topics.nix.NarInfo;
 import dev.narflow.topics.nix.NixHash;
 import dev.narflow.topics.nix.NixSecretKey;
 import dev.narflow.topics.nix.StorePath;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -91,35 +87,8 @@ class ServeLargeNarMemoryIT {
       upstream.stop(0);
     }
 
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+ExitOnOutOfMemoryError", "--add-modules", "jdk.incubator.vector",
-        "-cp", System.getProperty("java.class.path"), Narflow.class.getName(),
-        "serve", "--data", data.toString(), "--listen", "127.0.0.1:" + port)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-    child.environment().keySet().removeIf(k -> k.startsWith("NARFLOW_"));
-    Process p = child.start();
-    BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-    try {
-      String line;
-      while ((line = err.readLine()) != null && !line.startsWith("serving ")) {
-        // start-up lines
-      }
-      assertTrue(line != null, "serve did not start");
-      Thread drain = new Thread(() -> {
-        try {
-          err.transferTo(java.io.Writer.nullWriter());
-        } catch (IOException ignored) {
-          // the child ended
-        }
-      });
-      drain.setDaemon(true);
-      drain.start();
-
-      String base = "http://127.0.0.1:" + port;
+    try (SmallHeapServe serve = SmallHeapServe.start(data, "256m")) {
+      String base = serve.url();
       HttpClient http = HttpClient.newHttpClient();
       NarInfo served = NarInfo.parse(http.send(HttpRequest.newBuilder(URI.create(base + "/" + path.hashPart()
           + ".narinfo")).build(), HttpResponse.BodyHandlers.ofString()).body());
@@ -135,11 +104,7 @@ class ServeLargeNarMemoryIT {
         assertEquals(narSize, sizeAndCrc[0], "a download was cut short");
         assertEquals(expectedCrc, sizeAndCrc[1], "a download's bytes differ from the NAR's");
       }
-      assertTrue(p.isAlive(), "serve ran out of memory (exit " + (p.isAlive() ? "" : p.exitValue()) + ")");
-    } finally {
-      p.destroy();
-      p.waitFor(60, TimeUnit.SECONDS);
-      p.destroyForcibly();
+      assertTrue(serve.alive(), "serve ran out of memory (" + serve.exit() + ")");
     }
   }
 

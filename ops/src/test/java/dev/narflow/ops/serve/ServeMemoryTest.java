@@ -5,21 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.narflow.ingest.testing.NixCacheFixture;
-import dev.narflow.ops.Narflow;
 import dev.narflow.ops.mirror.MirrorCommandTest;
 import dev.narflow.ops.mirror.MirrorPipeline;
 import dev.narflow.topics.nix.NarInfo;
 import dev.narflow.topics.nix.StorePath;
-import java.io.BufferedReader;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -53,36 +47,8 @@ class ServeMemoryTest {
           "--progress", "log", big);
       assertEquals(0, mirrored.exit(), mirrored.err());
     }
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx128m", "-XX:+ExitOnOutOfMemoryError", "--add-modules", "jdk.incubator.vector",
-        "-cp", System.getProperty("java.class.path"), Narflow.class.getName(),
-        "serve", "--data", data.toString(), "--listen", "127.0.0.1:" + port)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-    child.environment().keySet().removeIf(k -> k.startsWith("NARFLOW_"));
-    Process p = child.start();
-    // Not closed here: a reader being drained by another thread blocks close() until the child ends.
-    BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-    try {
-      String line;
-      while ((line = err.readLine()) != null && !line.startsWith("serving ")) {
-        // start-up lines
-      }
-      assertTrue(line != null, "serve did not start");
-      Thread drain = new Thread(() -> {
-        try {
-          err.transferTo(java.io.Writer.nullWriter());
-        } catch (java.io.IOException ignored) {
-          // the child ended
-        }
-      });
-      drain.setDaemon(true);
-      drain.start();
-
-      String base = "http://127.0.0.1:" + port;
+    try (SmallHeapServe serve = SmallHeapServe.start(data, "128m")) {
+      String base = serve.url();
       HttpClient http = HttpClient.newHttpClient();
       NarInfo info = NarInfo.parse(http.send(HttpRequest.newBuilder(URI.create(base + "/"
           + StorePath.parseAbsolute(big).hashPart() + ".narinfo")).build(), HttpResponse.BodyHandlers.ofString()).body());
@@ -108,12 +74,8 @@ class ServeMemoryTest {
         }));
       }
       for (CompletableFuture<byte[]> d : downloads) assertArrayEquals(narSha256, d.get(5, TimeUnit.MINUTES));
-      assertTrue(p.isAlive(), "serve ran out of memory (exit " + (p.isAlive() ? "" : p.exitValue()) + ")");
+      assertTrue(serve.alive(), "serve ran out of memory (" + serve.exit() + ")");
       assertTrue(info.narSize() * CLIENTS > 8L * 128 * 1024 * 1024, "more NAR in flight than eight heaps");
-    } finally {
-      p.destroy();
-      p.waitFor(60, TimeUnit.SECONDS);
-      p.destroyForcibly();
     }
   }
 }

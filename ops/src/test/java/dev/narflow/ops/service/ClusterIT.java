@@ -118,10 +118,12 @@ public class ClusterIT {
       assertEquals(0, enqueue.waitFor(START), enqueue.err());
 
       // Worker A alone takes the requests: the large NAR it is downloading is half sent when it dies.
-      workerA.await("the large NAR half sent", START, () -> cache.requestCount(largeNar) >= 1);
-      ChildJvm workerB = start(children, "worker-b", cluster, worker.toArray(String[]::new));
-      workerB.await("the worker's start", START, () -> workerB.err().contains("ingesting into"));
+      // Most of its first 8 MB read (its own metrics say so), the rest held back by the upstream.
+      String workerAMetrics = metricsUrl(workerA) + "/metrics";
+      workerA.await("the large NAR half read", START, () -> narBytesRead(workerAMetrics) >= 6_000_000);
       workerA.kill();
+      // No worker now: the large NAR cannot complete until worker B takes over A's partitions,
+      // after A's session expires (10 s).
       List<String> urls = new ArrayList<>();
       for (ChildJvm e : List.of(exporter1, exporter2)) {
         e.await("the exporter serving", START, () -> EXPORTER.matcher(e.err()).find());
@@ -135,6 +137,8 @@ public class ClusterIT {
         assertEquals(404, status(url + "/" + hashPart(large) + ".narinfo"), "large served before it was mirrored");
         assertEquals(404, status(url + "/" + hashPart(top) + ".narinfo"), "top served before its closure was complete");
       }
+      ChildJvm workerB = start(children, "worker-b", cluster, worker.toArray(String[]::new));
+      workerB.await("the worker's start", START, () -> workerB.err().contains("ingesting into"));
       indexer1.kill();
       ChildJvm indexer1Again = start(children, "indexer-1-again", cluster, "indexer", "--state-dir",
           tmp.resolve("indexer-1").toString(), "--metrics-listen", "127.0.0.1:0");
@@ -181,6 +185,16 @@ public class ClusterIT {
   }
 
   private static final Pattern METRICS = Pattern.compile("metrics on (http://127\\.0\\.0\\.1:[0-9]+)/metrics");
+
+  /** {@code narflow_worker_nar_bytes_read_total} of a worker now; 0 while it does not answer. */
+  private static double narBytesRead(String metrics) {
+    try {
+      return get(metrics).lines().filter(l -> l.startsWith("narflow_worker_nar_bytes_read_total "))
+          .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).sum();
+    } catch (Exception | AssertionError e) {
+      return 0;
+    }
+  }
 
   private static String metricsUrl(ChildJvm service) {
     Matcher m = METRICS.matcher(service.err());

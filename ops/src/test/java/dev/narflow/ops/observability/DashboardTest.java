@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.narflow.chunker.nar.ImportStats;
 import dev.narflow.exporter.http.ExporterMetrics;
+import dev.narflow.ops.serve.PullThrough;
 import dev.narflow.indexer.Indexer;
 import dev.narflow.ingest.upstream.UpstreamObserver;
 import dev.narflow.ingest.worker.WorkerMetrics;
@@ -83,7 +84,14 @@ class DashboardTest {
 
     ExporterMetrics exporter = new ExporterMetrics();
     exporter.servablePaths(() -> 0);
+    exporter.chunkFetcher(() -> 0, 1 << 20); // as the exporter wires its shared fetcher
+    exporter.chunkFetched(1_000_000, false);
+    try (PullThrough pullThrough = new PullThrough(Map.of("bootstrap.servers", "127.0.0.1:1"), "", List.of())) {
+      pullThrough.registerMetrics(exporter.registry()); // as serve and exporter do with --pull-through
+    }
     collect(exporter.registry().scrape(), series);
+    // Counted per outcome once misses come; without any, no data point carries the label.
+    series.get("narflow_exporter_pull_through_total").add("outcome");
     return series;
   }
 

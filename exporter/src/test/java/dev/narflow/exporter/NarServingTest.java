@@ -25,6 +25,7 @@ import dev.narflow.topics.castore.v1.StatBlobResponse;
 import dev.narflow.topics.kafka.IndexKey;
 import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.NarflowTopics;
+import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.kafka.TopicLayout;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.NARInfo;
@@ -80,7 +81,7 @@ class NarServingTest {
   @BeforeAll
   static void serve() throws Exception {
     broker = KafkaTestBroker.start();
-    String prefix = "serve.";
+    String prefix = PREFIX;
     try (var admin = broker.admin()) {
       NarflowTopics.createAll(admin, TopicLayout.of(3, 1), prefix);
     }
@@ -154,6 +155,8 @@ class NarServingTest {
     backend.blobIndexGets.set(0);
   }
 
+  static final String PREFIX = "serve.";
+
   static PathInfo pathInfo(StorePath path, Node root, byte[] narSha256, long narSize) {
     return PathInfo.newBuilder().setNode(root).setNarinfo(NARInfo.newBuilder().setNarSize(narSize)
         .setNarSha256(ByteString.copyFrom(narSha256))).build();
@@ -167,6 +170,37 @@ class NarServingTest {
     HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
     if (range != null) r.header("Range", "bytes=" + range);
     return http.send(r.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Test
+  void aServablePathWhoseTreeHasNotArrivedIsNotAdvertisedYet() throws Exception {
+    // The views read two topics: a closure-complete PathInfo may come in before the Directory
+    // records it needs. Its narinfo waits for its root Directory, so no client is sent to a NAR
+    // that cannot be rendered yet.
+    StorePath early = TestTrees.path("tree-later");
+    Directory tree = new DirectoryBuilder().addFile(ByteString.copyFromUtf8("f"), B3Digest.wrap(new byte[32]), 0, false)
+        .build();
+    Node root = Node.newBuilder().setDirectory(Directories.directoryNode(ByteString.copyFromUtf8(early.baseName()), tree))
+        .build();
+    PathInfo info = pathInfo(early, root, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+        19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}, 128);
+    String narinfo = exporter.url() + "/" + early.hashPart() + ".narinfo";
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(broker.clientConfig(),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(indexer.closureCompleteTopic(), StorePathKey.of(early).toBytes(),
+          info.toByteArray())).get();
+      await("the PathInfo in the views", () -> views.pathInfo(StorePathKey.of(early)).isPresent());
+      assertEquals(404, get(narinfo, null).statusCode(), "advertised before its tree");
+      send(producer, NarflowTopics.INDEX.withPrefix(PREFIX).name(), IndexRecords.keyOf(tree),
+          IndexRecords.of(tree).toByteArray());
+      await("the narinfo once the tree is in", () -> {
+        try {
+          return get(narinfo, null).statusCode() == 200;
+        } catch (Exception e) {
+          return false;
+        }
+      });
+    }
   }
 
   @Test

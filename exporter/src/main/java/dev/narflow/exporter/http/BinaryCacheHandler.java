@@ -7,6 +7,7 @@ import dev.narflow.chunker.nar.NarRenderer;
 import dev.narflow.exporter.NarInfos;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.exporter.views.ExporterViews;
+import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.nix.NixCacheInfo;
 import dev.narflow.topics.nix.NixSecretKey;
 import dev.narflow.topics.nix.StoreDir;
@@ -128,6 +129,7 @@ public final class BinaryCacheHandler extends Handler.Abstract {
             onMissingNarInfo.accept(n.path());
             return text(response, callback, 404, "no such path", head);
           }
+          if (!treeArrived(info.get())) return text(response, callback, 404, "no such path", head);
           text = NarInfos.of(info.get(), compression, signingKey).format().getBytes(StandardCharsets.UTF_8);
           narinfos.put(n.path(), text); // a servable path's narinfo never changes
         }
@@ -247,6 +249,17 @@ public final class BinaryCacheHandler extends Handler.Abstract {
         throw new IOException("blob index " + digest.hex() + " from the exporter's views: " + e.getMessage(), e);
       }
     };
+  }
+
+  /**
+   * Whether the root Directory of a servable path is in the views yet. They read two topics, so a
+   * closure-complete PathInfo can come in a moment before the Directory records its NAR is made
+   * of; until its root is there, the path is not advertised (the client asks again; a narinfo is
+   * cached only once sent). Deeper Directories usually precede their root in the index.
+   */
+  private boolean treeArrived(PathInfo info) {
+    if (!info.getNode().hasDirectory()) return true;
+    return views.directory(B3Digest.of(info.getNode().getDirectory().getDigest().toByteArray())).isPresent();
   }
 
   /** What a render writes into the response. */

@@ -104,6 +104,9 @@ class ExporterViewsTest {
         }
         await("hello servable", () -> views.pathInfo(key(hello)).isPresent());
         assertEquals(Optional.of(helloInfo), views.pathInfoByNarHash(helloInfo.getNarinfo().getNarSha256().toByteArray()));
+        // Two global stores, two topics: the index's Directory may land a moment after the
+        // closure-complete PathInfo that needs it.
+        await("hello's tree", () -> views.directory(Directories.digest(HELLO)).isPresent());
         assertEquals(Optional.of(HELLO), views.directory(Directories.digest(HELLO)), "the forged record was skipped");
         await("app's tree indexed", () -> views.directory(Directories.digest(APP)).isPresent());
         assertEquals(Optional.empty(), views.pathInfo(key(app)), "app waits on a missing reference: not servable");

@@ -9,12 +9,15 @@ import dev.narflow.exporter.http.BinaryCacheHandler;
 import dev.narflow.exporter.http.ExporterMetrics;
 import dev.narflow.exporter.http.OneLineErrors;
 import dev.narflow.exporter.views.ExporterViews;
+import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.NixSecretKey;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -83,7 +86,7 @@ public final class Exporter implements Closeable {
   }
 
   /** The registry behind {@code /metrics}, for what the command around the exporter adds to it. */
-  public io.prometheus.metrics.model.registry.PrometheusRegistry metricsRegistry() {
+  public PrometheusRegistry metricsRegistry() {
     return metrics.registry();
   }
 
@@ -149,7 +152,7 @@ public final class Exporter implements Closeable {
     private int fetchThreads = 8;
     private Duration idleTimeout = Duration.ofSeconds(30);
     private Duration stopTimeout = Duration.ofSeconds(10);
-    private java.util.function.Consumer<dev.narflow.topics.kafka.StorePathKey> onMissingNarInfo = path -> {};
+    private Consumer<StorePathKey> onMissingNarInfo = path -> {};
 
     private Builder(ExporterViews views, ChunkStore chunkStore) {
       this.views = Objects.requireNonNull(views);
@@ -204,7 +207,7 @@ public final class Exporter implements Closeable {
      * Told of every narinfo asked for that is not served (not mirrored, or its closure not
      * complete yet), from a request thread: it must return at once (pull-through queues it).
      */
-    public Builder onMissingNarInfo(java.util.function.Consumer<dev.narflow.topics.kafka.StorePathKey> action) {
+    public Builder onMissingNarInfo(Consumer<StorePathKey> action) {
       this.onMissingNarInfo = Objects.requireNonNull(action);
       return this;
     }

@@ -87,7 +87,7 @@ public final class Narflow implements Runnable {
   }
 
   /** One line for an operator: the exception's own message, with file errors spelled out. */
-  static String describe(Throwable e) {
+  public static String describe(Throwable e) {
     if (e instanceof NoSuchFileException f) return "cannot read " + f.getFile() + ": no such file";
     if (e instanceof AccessDeniedException f) return "cannot read " + f.getFile() + ": permission denied";
     if (e instanceof FileNotFoundException) return e.getMessage();

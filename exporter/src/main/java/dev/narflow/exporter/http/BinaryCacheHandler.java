@@ -4,10 +4,11 @@ import dev.narflow.chunker.blob.BlobIndexLookup;
 import dev.narflow.chunker.nar.DirectoryLookup;
 import dev.narflow.chunker.nar.NarLayout;
 import dev.narflow.chunker.nar.NarRenderer;
-import dev.narflow.exporter.NarInfos;
 import dev.narflow.exporter.NarInfos.NarCompression;
+import dev.narflow.exporter.NarInfos;
 import dev.narflow.exporter.views.ExporterViews;
 import dev.narflow.topics.castore.B3Digest;
+import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.NixCacheInfo;
 import dev.narflow.topics.nix.NixSecretKey;
 import dev.narflow.topics.nix.StoreDir;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
@@ -51,10 +53,10 @@ public final class BinaryCacheHandler extends Handler.Abstract {
    * The last narinfos answered, as sent: building one (parse, format, sign with the ed25519 key)
    * costs more than sending it, and clients ask for the same ones again and again. ~1 KB each.
    */
-  private final java.util.Map<dev.narflow.topics.kafka.StorePathKey, byte[]> narinfos =
+  private final java.util.Map<StorePathKey, byte[]> narinfos =
       java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(1024, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<dev.narflow.topics.kafka.StorePathKey, byte[]> eldest) {
+        protected boolean removeEldestEntry(java.util.Map.Entry<StorePathKey, byte[]> eldest) {
           return size() > NARINFO_CACHE;
         }
       });
@@ -64,7 +66,7 @@ public final class BinaryCacheHandler extends Handler.Abstract {
   private final Duration renderWait;
   private final NarLayouts layouts;
   private final byte[] cacheInfo;
-  private final java.util.function.Consumer<dev.narflow.topics.kafka.StorePathKey> onMissingNarInfo;
+  private final Consumer<StorePathKey> onMissingNarInfo;
 
   /**
    * @param signingKey signs every narinfo besides the upstream signatures; null for none
@@ -78,7 +80,7 @@ public final class BinaryCacheHandler extends Handler.Abstract {
   /** @param onMissingNarInfo told of every narinfo asked for and not served (pull-through); must not block */
   public BinaryCacheHandler(ExporterViews views, NarRenderer renderer, NarCompression compression,
       NixSecretKey signingKey, int maxRenders, Duration renderWait, int priority, ExporterMetrics metrics,
-      java.util.function.Consumer<dev.narflow.topics.kafka.StorePathKey> onMissingNarInfo) {
+      Consumer<StorePathKey> onMissingNarInfo) {
     super(InvocationType.BLOCKING); // renders write with blocking back-pressure
     this.onMissingNarInfo = onMissingNarInfo;
     this.metrics = metrics;

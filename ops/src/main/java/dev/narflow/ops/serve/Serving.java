@@ -8,7 +8,6 @@ import dev.narflow.indexer.Indexer;
 import dev.narflow.ingest.worker.IngestWorker;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ConfigurationException;
-
 import dev.narflow.topics.nix.NixSecretKey;
 import dev.narflow.topics.nix.TrustedKeys;
 import java.io.Closeable;
@@ -22,6 +21,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A running binary cache over a mirror: the exporter's views (state in {@code STATE/exporter})
@@ -138,7 +138,7 @@ public final class Serving implements Closeable {
   }
 
   /** The error that stopped the views (or the indexer run here), if one did: nothing new is served then. */
-  public java.util.Optional<Throwable> failure() {
+  public Optional<Throwable> failure() {
     if (indexer != null && indexer.failure().isPresent()) return indexer.failure();
     if (worker != null && worker.failure().isPresent()) return worker.failure();
     return views.failure();

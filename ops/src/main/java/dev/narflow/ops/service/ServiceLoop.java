@@ -23,7 +23,7 @@ final class ServiceLoop {
     while (!stop.await(CHECK)) {
       Optional<Throwable> failed = failure.get();
       if (failed.isPresent()) {
-        err.println("narflow " + name + ": stopped on an error: " + oneLine(failed.get()));
+        err.println("narflow " + name + ": stopped on an error: " + Narflow.describe(failed.get()));
         err.flush();
         return Narflow.EXIT_FAILURE;
       }
@@ -31,11 +31,5 @@ final class ServiceLoop {
     err.println("narflow " + name + ": stopping");
     err.flush();
     return 0;
-  }
-
-  private static String oneLine(Throwable e) {
-    String m = e.getMessage();
-    if ((m == null || m.isBlank()) && e.getCause() != null) return oneLine(e.getCause());
-    return (m == null || m.isBlank() ? e.getClass().getSimpleName() : m).replace('\n', ' ');
   }
 }

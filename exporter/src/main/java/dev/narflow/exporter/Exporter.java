@@ -3,6 +3,7 @@ package dev.narflow.exporter;
 import dev.narflow.chunker.blob.ChunkFetcher;
 import dev.narflow.chunker.blob.ChunkPrefetcher;
 import dev.narflow.chunker.nar.NarRenderer;
+import dev.narflow.chunker.store.CachingChunkStore;
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.exporter.http.BinaryCacheHandler;
@@ -36,6 +37,7 @@ public final class Exporter implements Closeable {
   private final Server server;
   private final ServerConnector connector;
   private final ChunkFetcher fetcher;
+  private final CachingChunkStore chunkCache; // null when turned off
   private final NarRenderer renderer;
   private final ExporterMetrics metrics;
 
@@ -45,8 +47,11 @@ public final class Exporter implements Closeable {
     fetcher = ChunkFetcher.start(fetchLimits(Runtime.getRuntime().maxMemory(), b.maxRenders, b.fetchThreads),
         metrics::chunkFetched, "chunk-fetch");
     metrics.chunkFetcher(fetcher::bytesReserved, fetcher.limits().maxBytes());
+    long cacheBytes = b.chunkCacheBytes >= 0 ? b.chunkCacheBytes : defaultChunkCacheBytes(Runtime.getRuntime().maxMemory());
+    chunkCache = cacheBytes > 0 ? CachingChunkStore.over(b.chunkStore, cacheBytes) : null;
+    if (chunkCache != null) metrics.chunkCache(chunkCache::stats);
     // Chunk lists from the views' B records: the index has them, so no blob-index GET per large file.
-    renderer = NarRenderer.builder(b.chunkStore).fetcher(fetcher).window(ChunkPrefetcher.Window.DEFAULT)
+    renderer = NarRenderer.builder(chunkCache != null ? chunkCache : b.chunkStore).fetcher(fetcher).window(ChunkPrefetcher.Window.DEFAULT)
         .blobIndexes(BinaryCacheHandler.blobIndexes(b.views)).build();
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("exporter");
@@ -83,6 +88,15 @@ public final class Exporter implements Closeable {
   static ChunkFetcher.Limits fetchLimits(long maxHeap, int maxRenders, int threads) {
     long perRenders = ChunkPrefetcher.Window.DEFAULT.maxBytesAhead() * (long) maxRenders;
     return new ChunkFetcher.Limits(threads, Math.max(1L << 20, Math.min(perRenders, maxHeap / 4)));
+  }
+
+  /**
+   * The verified-chunk cache's size when none is given: an eighth of the heap (64 MiB of the
+   * launcher's 512 MiB), beside the fetch budget's quarter. Even that much catches the clients of
+   * one NAR that download it at the same time (ops/bench/serve); a bigger heap keeps more hot NARs.
+   */
+  static long defaultChunkCacheBytes(long maxHeap) {
+    return maxHeap / 8;
   }
 
   /** The registry behind {@code /metrics}, for what the command around the exporter adds to it. */
@@ -130,6 +144,7 @@ public final class Exporter implements Closeable {
     stopQuietly();
     renderer.close();
     fetcher.close(); // a render still running (past the stop timeout) fails with an IOException
+    if (chunkCache != null) chunkCache.clear(); // not closed: the store underneath is the caller's
   }
 
   private void stopQuietly() {
@@ -150,6 +165,7 @@ public final class Exporter implements Closeable {
     private int maxThreads = 64;
     private int maxRenders = 32;
     private int fetchThreads = 8;
+    private long chunkCacheBytes = -1; // an eighth of the heap
     private Duration idleTimeout = Duration.ofSeconds(30);
     private Duration stopTimeout = Duration.ofSeconds(10);
     private Consumer<StorePathKey> onMissingNarInfo = path -> {};
@@ -195,6 +211,16 @@ public final class Exporter implements Closeable {
     public Builder maxRenders(int renders) {
       if (renders < 1) throw new IllegalArgumentException("maxRenders must be positive, got " + renders);
       this.maxRenders = renders;
+      return this;
+    }
+
+    /**
+     * Bytes of verified chunks kept in memory for the next render that needs them (see {@link
+     * CachingChunkStore}); 0 turns the cache off. Default: {@link #defaultChunkCacheBytes}.
+     */
+    public Builder chunkCacheBytes(long bytes) {
+      if (bytes < 0) throw new IllegalArgumentException("chunk cache size must not be negative, got " + bytes);
+      this.chunkCacheBytes = bytes;
       return this;
     }
 

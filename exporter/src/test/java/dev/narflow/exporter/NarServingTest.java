@@ -2,8 +2,10 @@ package dev.narflow.exporter;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdInputStream;
 import com.google.protobuf.ByteString;
 import dev.narflow.chunker.nar.ImportResult;
@@ -12,6 +14,7 @@ import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.chunker.store.LayoutChunkStore;
 import dev.narflow.chunker.store.CountingBackend;
 import dev.narflow.chunker.store.LocalDirectoryBackend;
+import dev.narflow.chunker.store.StoreLayout;
 import dev.narflow.chunker.testing.SyntheticNar;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.exporter.views.ExporterViews;
@@ -33,12 +36,16 @@ import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.testing.KafkaTestBroker;
 import dev.narflow.topics.testing.TestTrees;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -46,6 +53,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -73,8 +82,11 @@ class NarServingTest {
   static Exporter exporter;
   static final HttpClient http = HttpClient.newHttpClient();
 
+  static LocalDirectoryBackend local;
   static byte[] nar;
   static ImportResult imported;
+  static ImportResult damaged; // a NAR whose second file's only chunk is stored corrupt
+  static B3Digest damagedChunk;
   static String narUrl;
   static String corruptUrl;
 
@@ -85,7 +97,8 @@ class NarServingTest {
     try (var admin = broker.admin()) {
       NarflowTopics.createAll(admin, TopicLayout.of(3, 1), prefix);
     }
-    backend = new CountingBackend(LocalDirectoryBackend.open(work.resolve("chunks"), false));
+    local = LocalDirectoryBackend.open(work.resolve("chunks"), false);
+    backend = new CountingBackend(local);
     store = LayoutChunkStore.builder(backend).build();
     // Small files, and two multi-chunk ones (FastCDC's default average is 256 KiB).
     nar = SyntheticNar.directory(List.of(
@@ -97,8 +110,19 @@ class NarServingTest {
     try (NarImporter importer = NarImporter.builder(store).build()) {
       imported = importer.importNar(new ByteArrayInputStream(nar));
     }
+    try (NarImporter importer = NarImporter.builder(store).build()) {
+      // A first file large enough that the response is under way when the damaged chunk comes.
+      damaged = importer.importNar(SyntheticNar.directory(List.of(
+          new SyntheticNar.File("a-good", 1 << 20, 11, false),
+          new SyntheticNar.File("b-bad", 100_000, 12, false))));
+    }
     store.flush();
     assertEquals(2, imported.blobIndexes().size(), "two multi-chunk files");
+    // b-bad is below FastCDC's minimum chunk size: one chunk, whose digest is the file's. Stored
+    // as a valid zstd frame of other bytes, so only the BLAKE3 check can catch it.
+    damagedChunk = B3Digest.of(damaged.directories().get(damaged.directories().size() - 1).getFilesList().stream()
+        .filter(f -> f.getName().toStringUtf8().equals("b-bad")).findFirst().orElseThrow().getDigest().toByteArray());
+    Files.write(local.pathOf(StoreLayout.chunkKey(damagedChunk)), Zstd.compress(new byte[100_000]));
 
     StorePath path = TestTrees.path("served");
     StorePath corrupt = TestTrees.path("corrupt");
@@ -111,6 +135,9 @@ class NarServingTest {
     Node root = Node.newBuilder().setDirectory(imported.root().getDirectory().toBuilder()
         .setName(ByteString.copyFromUtf8(path.baseName()))).build();
     PathInfo info = pathInfo(path, root, imported.narSha256(), imported.narSize());
+    StorePath damagedPath = TestTrees.path("damaged");
+    PathInfo damagedInfo = pathInfo(damagedPath, Node.newBuilder().setDirectory(damaged.root().getDirectory().toBuilder()
+        .setName(ByteString.copyFromUtf8(damagedPath.baseName()))).build(), damaged.narSha256(), damaged.narSize());
 
     Map<String, Object> config = new HashMap<>(broker.clientConfig());
     config.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
@@ -125,6 +152,8 @@ class NarServingTest {
         send(producer, index, IndexKey.blob(b.getKey()), IndexRecords.of(b.getValue()).toByteArray());
       }
       send(producer, index, IndexKey.pathInfo(path), IndexRecords.of(info).toByteArray());
+      for (Directory d : damaged.directories()) send(producer, index, IndexRecords.keyOf(d), IndexRecords.of(d).toByteArray());
+      send(producer, index, IndexKey.pathInfo(damagedPath), IndexRecords.of(damagedInfo).toByteArray());
       send(producer, index, IndexRecords.keyOf(huge), IndexRecords.of(huge).toByteArray());
       send(producer, index, IndexKey.pathInfo(corrupt), IndexRecords.of(corruptInfo).toByteArray());
     }
@@ -134,8 +163,11 @@ class NarServingTest {
     await("both paths servable and the blob records in the views", () ->
         views.pathInfoByNarHash(imported.narSha256()).isPresent()
             && views.pathInfoByNarHash(new byte[32]).isPresent()
+            && views.pathInfoByNarHash(damaged.narSha256()).isPresent()
             && imported.blobIndexes().keySet().stream().allMatch(d -> views.blob(d).isPresent()));
-    exporter = Exporter.builder(views, store).listen(new InetSocketAddress("127.0.0.1", 0)).build().start();
+    // No chunk cache here, so that each test's store reads are its own; the cache has a test below.
+    exporter = Exporter.builder(views, store).listen(new InetSocketAddress("127.0.0.1", 0)).chunkCacheBytes(0).build()
+        .start();
     narUrl = exporter.url() + "/" + NarInfos.narUrl(imported.narSha256(), NarCompression.NONE);
     corruptUrl = exporter.url() + "/" + NarInfos.narUrl(new byte[32], NarCompression.NONE);
   }
@@ -220,6 +252,65 @@ class NarServingTest {
   }
 
   @Test
+  void aNarServedAgainComesFromTheChunkCache() throws Exception {
+    try (Exporter cached = Exporter.builder(views, store).listen(new InetSocketAddress("127.0.0.1", 0))
+        .chunkCacheBytes(64 << 20).build().start()) {
+      String url = cached.url() + "/" + NarInfos.narUrl(imported.narSha256(), NarCompression.NONE);
+      assertArrayEquals(nar, get(url, null).body());
+      try (ZstdInputStream in = new ZstdInputStream(new ByteArrayInputStream(get(url + ".zst", null).body()))) {
+        assertArrayEquals(nar, in.readAllBytes());
+      }
+      int firstReads = backend.gets.get();
+      assertTrue(firstReads > imported.blobIndexes().size() * 2, "the first downloads read the chunks: " + firstReads);
+      assertArrayEquals(nar, get(url, null).body());
+      try (ZstdInputStream in = new ZstdInputStream(new ByteArrayInputStream(get(url + ".zst", null).body()))) {
+        assertArrayEquals(nar, in.readAllBytes());
+      }
+      assertArrayEquals(Arrays.copyOfRange(nar, 400000, 2500001), get(url, "400000-2500000").body());
+      assertEquals(firstReads, backend.gets.get(), "the NAR again, as .nar.zst and a range: no chunk read from the store");
+      String metrics = new String(get(cached.url() + "/metrics", null).body(), StandardCharsets.UTF_8);
+      Matcher hits = Pattern.compile("(?m)^narflow_exporter_chunk_cache_reads_total\\{result=\"hit\"} (\\S+)$")
+          .matcher(metrics);
+      assertTrue(hits.find(), metrics);
+      assertTrue(Double.parseDouble(hits.group(1)) >= firstReads, "hits counted: " + hits.group(1));
+    }
+  }
+
+  @Test
+  void aCorruptChunkCutsTheResponseShortIsLoggedWithItsDigestCountedAndNeverCached() throws Exception {
+    try (Exporter cached = Exporter.builder(views, store).listen(new InetSocketAddress("127.0.0.1", 0))
+        .chunkCacheBytes(64 << 20).build().start()) {
+      String url = cached.url() + "/" + NarInfos.narUrl(damaged.narSha256(), NarCompression.NONE);
+      List<String> urls = List.of(url, url + ".zst", url); // the last: the failure was not cached either
+      ByteArrayOutputStream log = new ByteArrayOutputStream();
+      PrintStream stderr = System.err;
+      System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8)); // slf4j-simple writes to System.err
+      try {
+        for (String u : urls) {
+          // Headers and the first file went out: the connection is dropped, never a short "whole" body.
+          IOException cut = assertThrows(IOException.class, () -> get(u, null), u);
+          assertTrue(cut.getMessage() != null, u);
+        }
+      } finally {
+        System.setErr(stderr);
+      }
+      List<String> lines = log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains(damagedChunk.hex())).toList();
+      assertEquals(urls.size(), lines.size(), "one line per aborted response, naming the chunk: " + log);
+      assertTrue(lines.stream().allMatch(l -> l.contains("response aborted") && l.contains("corrupt chunk")), lines.toString());
+      String metrics = new String(get(cached.url() + "/metrics", null).body(), StandardCharsets.UTF_8);
+      assertEquals(urls.size(), counter(metrics, "narflow_exporter_render_failures_total"), metrics);
+      assertTrue(counter(metrics, "narflow_exporter_chunk_fetch_failures_total") >= urls.size(), metrics);
+    }
+  }
+
+  /** A counter's value in the Prometheus text format (one without labels). */
+  static double counter(String metrics, String name) {
+    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(metrics);
+    assertTrue(m.find(), name + " in " + metrics);
+    return Double.parseDouble(m.group(1));
+  }
+
+  @Test
   void repeatedRangesOfOneNarAreItsSlices() throws Exception {
     long[][] ranges = {{0, 99}, {350, 360}, {nar.length - 20, nar.length - 1}, {1 << 20, (3 << 20) + 5000},
         {350, 360}, {0, 99}, {1 << 20, (3 << 20) + 5000}};
@@ -239,7 +330,7 @@ class NarServingTest {
   void aTreeThatCannotBeANarIsAOneLine500ForARangeAndACutShortWholeNar() throws Exception {
     HttpResponse<byte[]> range = get(corruptUrl, "10-20");
     assertEquals(500, range.statusCode());
-    String body = new String(range.body(), java.nio.charset.StandardCharsets.UTF_8);
+    String body = new String(range.body(), StandardCharsets.UTF_8);
     assertEquals(1, body.split("\n").length, body);
     assertTrue(body.contains("cannot be rendered"), body);
     assertTrue(range.headers().firstValue("Content-Range").isEmpty());
@@ -247,8 +338,8 @@ class NarServingTest {
     // (the headers were not sent yet); after, a connection cut short. Never a 200 taken for whole.
     try {
       HttpResponse<byte[]> whole = get(corruptUrl, null);
-      assertEquals(500, whole.statusCode(), new String(whole.body(), java.nio.charset.StandardCharsets.UTF_8));
-      assertEquals(1, new String(whole.body(), java.nio.charset.StandardCharsets.UTF_8).split("\n").length);
+      assertEquals(500, whole.statusCode(), new String(whole.body(), StandardCharsets.UTF_8));
+      assertEquals(1, new String(whole.body(), StandardCharsets.UTF_8).split("\n").length);
     } catch (IOException cut) {
       // the headers had gone out: the connection was dropped
     }

@@ -1,6 +1,8 @@
 package dev.narflow.exporter.http;
 
+import dev.narflow.chunker.store.CachingChunkStore;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -9,12 +11,13 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The exporter's Prometheus metrics, in a registry of its own (several exporters may share a
  * JVM, as in tests): requests by route and status, NAR bytes sent, render time, renders in
- * flight, aborted renders, chunk fetches (time, failures, bytes held against the budget), and the
- * paths it serves.
+ * flight, aborted renders, chunk fetches (time, failures, bytes held against the budget), the
+ * verified-chunk cache, and the paths it serves.
  */
 public final class ExporterMetrics {
   private final PrometheusRegistry registry = new PrometheusRegistry();
@@ -50,6 +53,24 @@ public final class ExporterMetrics {
     GaugeWithCallback.builder().name("narflow_exporter_chunk_budget_bytes")
         .help("The most bytes of chunks all renders may hold at once")
         .callback(callback -> callback.call(budgetBytes)).register(registry);
+  }
+
+  /** Exposes the verified-chunk cache's hits, misses and size, read at every scrape. */
+  public void chunkCache(Supplier<CachingChunkStore.Stats> stats) {
+    CounterWithCallback.builder().name("narflow_exporter_chunk_cache_reads_total")
+        .help("Chunk reads of renders: hit (from memory, or joined a read already running) or miss (read from the store)")
+        .labelNames("result")
+        .callback(callback -> {
+          CachingChunkStore.Stats s = stats.get();
+          callback.call(s.hits(), "hit");
+          callback.call(s.misses(), "miss");
+        }).register(registry);
+    GaugeWithCallback.builder().name("narflow_exporter_chunk_cache_bytes")
+        .help("Bytes of verified chunks held in memory for later renders")
+        .callback(callback -> callback.call(stats.get().bytes())).register(registry);
+    GaugeWithCallback.builder().name("narflow_exporter_chunk_cache_max_bytes")
+        .help("The most bytes the chunk cache may hold (--chunk-cache-size)")
+        .callback(callback -> callback.call(stats.get().maxBytes())).register(registry);
   }
 
   /** A chunk-store call for a render took {@code nanos}. */

@@ -1,6 +1,7 @@
 package dev.narflow.ops.serve;
 
 import dev.narflow.exporter.NarInfos.NarCompression;
+import dev.narflow.ops.ByteSize;
 import dev.narflow.ops.ConfigurationException;
 import dev.narflow.ops.OptionDefaults;
 import dev.narflow.topics.nix.NixSecretKey;
@@ -38,6 +39,27 @@ public final class ExporterOptions {
       description = "A narinfo asked for and not served requests the path (and its closure) for mirroring, from"
           + " --upstream, and answers 404 now (env NARFLOW_PULL_THROUGH=1).")
   boolean pullThrough;
+
+  @Option(names = "--chunk-cache-size", paramLabel = "SIZE", converter = ByteSize.class,
+      description = "Memory for verified chunks kept for the next download that needs them: clients of a popular NAR"
+          + " are then not each sent it through a store read, decompression and hash; 0 turns it off"
+          + " (env NARFLOW_CHUNK_CACHE_SIZE, default an eighth of the heap).")
+  Long chunkCacheSize;
+
+  /**
+   * {@code --chunk-cache-size} in bytes, or -1 for the exporter's default; a usage error when it
+   * would leave too little of the heap for the renders' fetch budget (a quarter) and the rest.
+   */
+  public long chunkCacheBytes() {
+    if (chunkCacheSize == null) return -1;
+    long maxHeap = Runtime.getRuntime().maxMemory();
+    if (chunkCacheSize > maxHeap / 5 * 3) {
+      throw OptionDefaults.invalid(command, "--chunk-cache-size", null, ByteSize.format(chunkCacheSize)
+          + " is more than 60 % of the heap (" + ByteSize.format(maxHeap) + "); give the JVM more"
+          + " (NARFLOW_JAVA_OPTS=-Xmx…) or the cache less");
+    }
+    return chunkCacheSize;
+  }
 
   public boolean pullThrough() {
     return pullThrough;

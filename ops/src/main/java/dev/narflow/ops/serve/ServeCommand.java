@@ -60,6 +60,7 @@ public final class ServeCommand implements Callable<Integer> {
     InetSocketAddress address = exporter.listen();
     NarCompression offered = exporter.compression();
     int priority = exporter.priority();
+    long chunkCacheBytes = exporter.chunkCacheBytes();
     NixSecretKey key = exporter.signingKey();
     // Pull-through in a mirror's own DIR runs a worker here, which checks signatures as mirror does.
     Serving.PullThroughSettings pullThrough = exporter.pullThrough()
@@ -69,7 +70,7 @@ public final class ServeCommand implements Callable<Integer> {
     try (StopSignal stop = StopSignal.install(STOP_GRACE); ClusterOptions.Session mirror = cluster.open(environment)) {
       // With its own broker this process is the whole deployment, indexer included.
       Serving.Settings settings = new Serving.Settings(mirror.dataDir().state(), mirror.kafka(), mirror.embeddedKafka(),
-          mirror.chunks(), mirror.topicPrefix(), address, key, offered, priority, pullThrough);
+          mirror.chunks(), mirror.topicPrefix(), address, key, offered, priority, chunkCacheBytes, pullThrough);
       try (Serving serving = Serving.start(settings)) {
         err.println(String.format(Locale.ROOT, "serving %s on %s: about %d paths (ready in %.1f s)%s", mirror.dataDir(),
             serving.url(), serving.servablePaths(), serving.startup().toMillis() / 1000.0,

@@ -42,10 +42,10 @@ public final class Serving implements Closeable {
     }
   }
 
-  /** What to serve, from where, and how. */
+  /** What to serve, from where, and how; a negative {@code chunkCacheBytes} is the exporter's default. */
   public record Settings(Path stateDir, Map<String, Object> kafka, boolean runIndexer, ChunkStoreLocation chunks,
       String topicPrefix, InetSocketAddress listen, NixSecretKey signingKey, NarCompression compression, int priority,
-      PullThroughSettings pullThrough) {
+      long chunkCacheBytes, PullThroughSettings pullThrough) {
     public Settings {
       Objects.requireNonNull(stateDir);
       kafka = Map.copyOf(kafka);
@@ -94,6 +94,7 @@ public final class Serving implements Closeable {
       if (!views.awaitRunning(START_TIMEOUT)) throw new IOException("the exporter's views did not catch up");
       Exporter.Builder exporterBuilder = Exporter.builder(views, store).listen(s.listen()).signingKey(s.signingKey())
           .compression(s.compression()).priority(s.priority());
+      if (s.chunkCacheBytes() >= 0) exporterBuilder.chunkCacheBytes(s.chunkCacheBytes());
       PullThrough pullThrough = null;
       if (s.pullThrough() != null) {
         if (s.runIndexer()) {

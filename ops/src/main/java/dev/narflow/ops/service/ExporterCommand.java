@@ -92,6 +92,7 @@ public final class ExporterCommand implements Callable<Integer> {
     var listen = exporter.listen();
     var compression = exporter.compression();
     int priority = exporter.priority();
+    long chunkCacheBytes = exporter.chunkCacheBytes();
     NixSecretKey key = exporter.signingKey();
     // The cluster's workers check the signatures; the exporter only asks for the paths.
     Serving.PullThroughSettings pullThrough = exporter.pullThrough()
@@ -103,7 +104,7 @@ public final class ExporterCommand implements Callable<Integer> {
     try (StopSignal stop = StopSignal.install(STOP_GRACE); DataDir.Lock lock = KafkaSetup.lock(stateDir)) {
       if (!awaitIndexer(kafka, prefix, stop, err)) return 0;
       Serving.Settings settings = new Serving.Settings(stateDir, kafka, false, location, prefix, listen, key,
-          compression, priority, pullThrough);
+          compression, priority, chunkCacheBytes, pullThrough);
       err.println("narflow exporter: reading the views (state in " + stateDir + ")");
       err.flush();
       try (Serving serving = Serving.start(settings)) {

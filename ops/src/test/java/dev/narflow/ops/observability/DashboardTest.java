@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.narflow.chunker.nar.ImportStats;
+import dev.narflow.chunker.store.CachingChunkStore;
 import dev.narflow.exporter.http.ExporterMetrics;
 import dev.narflow.ops.serve.PullThrough;
 import dev.narflow.indexer.Indexer;
@@ -86,6 +87,7 @@ class DashboardTest {
     exporter.servablePaths(() -> 0);
     exporter.chunkFetcher(() -> 0, 1 << 20); // as the exporter wires its shared fetcher
     exporter.chunkFetched(1_000_000, false);
+    exporter.chunkCache(() -> new CachingChunkStore.Stats(1, 1, 0, 1 << 20)); // as the exporter wires its cache
     try (PullThrough pullThrough = new PullThrough(Map.of("bootstrap.servers", "127.0.0.1:1"), "", List.of())) {
       pullThrough.registerMetrics(exporter.registry()); // as serve and exporter do with --pull-through
     }

@@ -46,7 +46,7 @@ class PullThroughTest {
             TrustedKeys.of(List.of(NixPublicKey.parse(upstream.publicKey()))), true);
         try (Serving serving = Serving.start(new Serving.Settings(dir.state(), kafka.clientConfig(), true,
             new ChunkStoreLocation.Local(dir.chunks()), "", new InetSocketAddress("127.0.0.1", 0), null,
-            NarCompression.ZSTD, 40, pull))) {
+            NarCompression.ZSTD, 40, -1, pull))) {
           String narinfo = serving.url() + "/" + hash(top) + ".narinfo";
           assertEquals(404, get(narinfo).statusCode(), "not mirrored yet");
 

@@ -47,6 +47,9 @@ class ServeCommandTest {
         "invalid --listen h:99999 (from NARFLOW_LISTEN): not HOST:PORT");
     assertUsage(serve(Map.of(), "--data", data, "--compression", "xz"), "invalid --compression xz: must be zstd or none");
     assertUsage(serve(Map.of(), "--data", data, "--priority", "-1"), "invalid --priority -1: must be between 0 and 1000");
+    assertUsage(serve(Map.of(), "--data", data, "--chunk-cache-size", "lots"), "Invalid value for option '--chunk-cache-size'");
+    assertUsage(serve(Map.of("NARFLOW_CHUNK_CACHE_SIZE", "64T"), "--data", data),
+        "invalid --chunk-cache-size (from NARFLOW_CHUNK_CACHE_SIZE): 64.0 TiB is more than 60 % of the heap");
     Path missing = tmp.resolve("missing.sec");
     assertUsage(serve(Map.of(), "--data", data, "--signing-key", missing.toString()), "--signing-key " + missing + ": ");
     Path notAKey = Files.writeString(tmp.resolve("bad.sec"), "not a key");
@@ -63,7 +66,7 @@ class ServeCommandTest {
     Cli.Run r = serve(Map.of(), "--help");
     assertEquals(0, r.exit());
     for (String option : List.of("--config", "--data", "--listen", "--signing-key", "--compression", "--priority",
-        "--chunk-store", "--bootstrap-servers", "--topic-prefix")) {
+        "--chunk-cache-size", "--chunk-store", "--bootstrap-servers", "--topic-prefix")) {
       assertTrue(r.out().contains(option), option);
       assertTrue(r.out().replaceAll("\\s+", " ").contains(OptionDefaults.variableOf(option)), option + " in " + r.out());
     }

@@ -68,7 +68,7 @@ class ServeEndToEndTest {
     DataDir dir = DataDir.open(data);
     kafka = EmbeddedKafka.start(dir.kafka());
     serving = Serving.start(new Serving.Settings(dir.state(), kafka.clientConfig(), true, new ChunkStoreLocation.Local(dir.chunks()),
-        "", new InetSocketAddress("127.0.0.1", 0), OUR_KEY, NarCompression.ZSTD, 40, null));
+        "", new InetSocketAddress("127.0.0.1", 0), OUR_KEY, NarCompression.ZSTD, 40, -1, null));
   }
 
   @AfterAll

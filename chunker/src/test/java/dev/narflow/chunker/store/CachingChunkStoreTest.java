@@ -1,0 +1,265 @@
+package dev.narflow.chunker.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.luben.zstd.Zstd;
+import dev.narflow.topics.castore.B3Digest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The verified-chunk cache over a real local-directory store (its backend counted by a decorator
+ * that passes every call on): repeated reads cost no store read, raw chunks and frames are kept
+ * apart, a failed read (missing or corrupt chunk) is never cached, the bound holds, and readers
+ * of a chunk being read wait for that read instead of making their own.
+ */
+class CachingChunkStoreTest {
+  @TempDir Path dir;
+  LocalDirectoryBackend local;
+  GatedBackend backend;
+  LayoutChunkStore store;
+  final Random random = new Random(7);
+
+  @BeforeEach
+  void open() throws IOException {
+    local = LocalDirectoryBackend.open(dir.resolve("chunks"));
+    backend = new GatedBackend(local);
+    store = LayoutChunkStore.builder(backend).build();
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    store.close();
+  }
+
+  byte[] bytes(int n) {
+    byte[] b = new byte[n];
+    random.nextBytes(b);
+    return b;
+  }
+
+  B3Digest put(byte[] data) throws IOException {
+    B3Digest digest = store.putChunk(data, 0, data.length).digest();
+    store.flush();
+    return digest;
+  }
+
+  @Test
+  void aSecondReadIsServedFromMemory() throws IOException {
+    byte[] data = bytes(100_000);
+    B3Digest digest = put(data);
+    CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
+    byte[] first = cache.getChunk(digest, data.length);
+    assertArrayEquals(data, first);
+    assertEquals(1, backend.gets.get());
+    assertSame(first, cache.getChunk(digest, data.length), "the cached array itself");
+    assertEquals(1, backend.gets.get(), "no second store read");
+    CachingChunkStore.Stats stats = cache.stats();
+    assertEquals(1, stats.hits());
+    assertEquals(1, stats.misses());
+    assertTrue(stats.bytes() >= data.length, "holds the chunk: " + stats.bytes());
+  }
+
+  @Test
+  void framesAreCachedApartFromRawChunks() throws IOException {
+    byte[] data = bytes(50_000);
+    B3Digest digest = put(data);
+    CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
+    byte[] raw = cache.getChunk(digest, data.length);
+    byte[] frame = cache.getChunkFrame(digest, data.length);
+    assertEquals(2, backend.gets.get(), "a frame is not made from a cached raw chunk");
+    assertArrayEquals(data, raw);
+    assertArrayEquals(data, Zstd.decompress(frame, data.length));
+    assertSame(frame, cache.getChunkFrame(digest, data.length));
+    assertEquals(2, backend.gets.get());
+  }
+
+  @Test
+  void aCorruptChunkIsNotCachedAndIsReadAgainOnceRepaired() throws Exception {
+    byte[] data = bytes(20_000);
+    B3Digest digest = put(data);
+    Path file = local.pathOf(StoreLayout.chunkKey(digest));
+    byte[] good = Files.readAllBytes(file);
+    Files.write(file, Zstd.compress(bytes(20_000))); // a valid frame of other bytes
+    CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
+    assertThrows(CorruptChunkException.class, () -> cache.getChunk(digest, data.length));
+    assertThrows(CorruptChunkException.class, () -> cache.getChunk(digest, data.length), "read again, not cached");
+    assertEquals(2, backend.gets.get());
+    Files.write(file, good);
+    assertArrayEquals(data, cache.getChunk(digest, data.length));
+    assertEquals(0, cache.stats().hits());
+  }
+
+  @Test
+  void aMissingChunkIsNotCached() throws IOException {
+    B3Digest absent = B3Digest.wrap(new byte[32]);
+    CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
+    assertThrows(ChunkNotFoundException.class, () -> cache.getChunk(absent, 10));
+    assertThrows(ChunkNotFoundException.class, () -> cache.getChunkFrame(absent, 10));
+    assertThrows(ChunkNotFoundException.class, () -> cache.getChunk(absent, 10));
+    assertEquals(3, backend.gets.get());
+  }
+
+  @Test
+  void theCacheStaysWithinItsBound() throws IOException {
+    long bound = 1 << 20;
+    CachingChunkStore cache = CachingChunkStore.over(store, bound);
+    List<B3Digest> digests = new ArrayList<>();
+    for (int i = 0; i < 24; i++) digests.add(put(bytes(128 * 1024)));
+    for (B3Digest d : digests) {
+      cache.getChunk(d, 128 * 1024);
+      assertTrue(cache.stats().bytes() <= bound, "holds " + cache.stats().bytes() + " of " + bound);
+    }
+    assertTrue(cache.stats().bytes() > bound / 2, "but is used: " + cache.stats().bytes());
+    // A chunk larger than the whole cache is read and returned, just not kept.
+    byte[] large = bytes(2 << 20);
+    B3Digest d = put(large);
+    assertArrayEquals(large, cache.getChunk(d, large.length));
+    assertTrue(cache.stats().bytes() <= bound);
+  }
+
+  @Test
+  void readersOfAChunkBeingReadWaitForThatRead() throws Exception {
+    byte[] data = bytes(64_000);
+    B3Digest digest = put(data);
+    CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
+    backend.gate = new CountDownLatch(1);
+    int readers = 8;
+    ExecutorService pool = readers(readers);
+    try {
+      List<Future<byte[]>> reads = new ArrayList<>();
+      for (int i = 0; i < readers; i++) reads.add(pool.submit(() -> cache.getChunk(digest, data.length)));
+      // Every reader is parked: one in the store read held at the gate, the rest on that read.
+      awaitParked(readers);
+      assertEquals(1, backend.entered.get(), "one store read for " + readers + " readers");
+      backend.gate.countDown();
+      for (Future<byte[]> r : reads) assertArrayEquals(data, r.get());
+      assertEquals(1, backend.gets.get());
+      assertEquals(readers - 1, cache.stats().hits());
+    } finally {
+      backend.gate.countDown();
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aReaderThatJoinedAFailedReadMakesItsOwn() throws Exception {
+    B3Digest absent = B3Digest.wrap(new byte[32]);
+    CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
+    backend.gate = new CountDownLatch(1);
+    ExecutorService pool = readers(2);
+    try {
+      Future<?> first = pool.submit(() -> cache.getChunk(absent, 10));
+      Future<?> second = pool.submit(() -> cache.getChunk(absent, 10));
+      awaitParked(2);
+      backend.gate.countDown();
+      for (Future<?> f : List.of(first, second)) {
+        Exception e = assertThrows(Exception.class, f::get);
+        assertTrue(e.getCause() instanceof ChunkNotFoundException, e.toString());
+      }
+      assertEquals(2, backend.gets.get(), "the joined read failed, so the second reader read too");
+      assertFalse(cache.stats().hits() > 0);
+    } finally {
+      backend.gate.countDown();
+      pool.shutdownNow();
+    }
+  }
+
+  private static ExecutorService readers(int n) {
+    return Executors.newFixedThreadPool(n, r -> new Thread(r, "cache-reader"));
+  }
+
+  /** Waits until {@code n} reader threads are parked in the cache (at the gate, or on another read). */
+  private static void awaitParked(int n) throws InterruptedException {
+    for (int i = 0; i < 500; i++) {
+      long parked = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.getName().equals("cache-reader") && t.getState() == Thread.State.WAITING)
+          .filter(t -> List.of(t.getStackTrace()).stream().anyMatch(f -> f.getClassName().endsWith("CachingChunkStore")))
+          .count();
+      if (parked >= n) return;
+      Thread.sleep(10);
+    }
+    throw new AssertionError("readers did not all park");
+  }
+
+  /**
+   * Passes every call to a real backend; a chunk read first waits at {@link #gate} when one is
+   * set, so a test can hold a read in progress (a slow store, which a local directory cannot be
+   * made to be).
+   */
+  static final class GatedBackend implements ObjectBackend {
+    final ObjectBackend delegate;
+    final AtomicInteger gets = new AtomicInteger();
+    final AtomicInteger entered = new AtomicInteger();
+    volatile CountDownLatch gate;
+
+    GatedBackend(ObjectBackend delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public Optional<byte[]> get(String key, int maxBytes) throws IOException {
+      entered.incrementAndGet();
+      CountDownLatch g = gate;
+      if (g != null) {
+        try {
+          g.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted at the gate");
+        }
+      }
+      gets.incrementAndGet();
+      return delegate.get(key, maxBytes);
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, byte[] data, int off, int len) throws IOException {
+      return delegate.putIfAbsent(key, data, off, len);
+    }
+
+    @Override
+    public Optional<ObjectStat> stat(String key) throws IOException {
+      return delegate.stat(key);
+    }
+
+    @Override
+    public boolean exists(String key) throws IOException {
+      return delegate.exists(key);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      delegate.flush();
+    }
+
+    @Override
+    public String location() {
+      return delegate.location();
+    }
+
+    @Override
+    public void close() throws IOException {
+      delegate.close();
+    }
+  }
+}

@@ -143,11 +143,15 @@ def sha256_file(path):
 
 
 def query(out_json, what):
-    """Lines for the shell: 'nars' -> URL SIZE SHA256-OF-CORPUS-NAR; 'narinfos' -> URL."""
+    """Lines for the shell: 'nars' -> URL SIZE SHA256-OF-CORPUS-NAR; 'narinfos' -> URL;
+    'hot-cache-mb' -> MiB of a chunk cache that holds the big NARs' raw chunks and their zstd frames
+    (1.6 x their NAR bytes: frames were 0.41 of the NAR, plus per-entry overhead)."""
     d = json.load(open(out_json))
     if what == "nars":
         for n in d["nars"]:
             print(n["nar"], n["nar_size"], sha256_file(n["corpus_nar"]))
+    elif what == "hot-cache-mb":
+        print(max(64, int(sum(n["nar_size"] for n in d["nars"]) * 1.6) >> 20))
     else:
         print("\n".join(d["narinfos"]))
 
@@ -166,10 +170,20 @@ def curl_list(out_json, base_url, suffix, target_bytes, out_file):
     print(len(entries))
 
 
-def curl_result(out_json, suffix, wout, seconds, load):
+def cache_reads(metrics_file):
+    """(hits, misses) of narflow's chunk cache in a /metrics scrape; None without one (cache off)."""
+    reads = {}
+    for line in open(metrics_file):
+        if line.startswith("narflow_exporter_chunk_cache_reads_total{"):
+            reads[line.split('result="', 1)[1].split('"', 1)[0]] = float(line.split()[-1])
+    return (reads.get("hit", 0.0), reads.get("miss", 0.0)) if reads else None
+
+
+def curl_result(out_json, suffix, wout, seconds, load, metrics_before=None, metrics_after=None):
     """Reads curl's per-transfer -w lines (code, curl's exit code, bytes on the wire, URL) and the
     pass's wall time: prints JSON with the NAR bytes of the complete 200 responses, wire bytes,
-    rates and failures."""
+    rates and failures; with narflow's /metrics before and after the pass, the share of its chunk
+    reads that its chunk cache answered."""
     sizes = {n["nar"] + suffix: n["nar_size"] for n in json.load(open(out_json))["nars"]}
     ok = failed = nar = wire = 0
     first_failure = None
@@ -187,9 +201,15 @@ def curl_result(out_json, suffix, wout, seconds, load):
             failed += 1
             first_failure = first_failure or f"{url}: HTTP {code}, curl exit {exitcode}"
     seconds = float(seconds)
-    print(json.dumps({"ok": ok, "failed": failed, "first_failure": first_failure, "nar_bytes": nar,
-                      "wire_bytes": wire, "seconds": seconds, "nar_rate": nar / seconds,
-                      "wire_rate": wire / seconds, "load": float(load)}))
+    result = {"ok": ok, "failed": failed, "first_failure": first_failure, "nar_bytes": nar,
+              "wire_bytes": wire, "seconds": seconds, "nar_rate": nar / seconds,
+              "wire_rate": wire / seconds, "load": float(load)}
+    if metrics_before and metrics_after:
+        before, after = cache_reads(metrics_before), cache_reads(metrics_after)
+        if before and after:
+            hits, misses = after[0] - before[0], after[1] - before[1]
+            result["cache_hit_ratio"] = hits / (hits + misses) if hits + misses else 0.0
+    print(json.dumps(result))
 
 
 def wrk_result(wout, load):
@@ -230,7 +250,8 @@ def report(results_file):
     print(f"   load average (1, 5, 15 min): {r['load_before']} before measuring, {r['load_after']} after")
     print(row % ("", "narflow", "nginx", "ratio", "target", "load 1m (nf/ngx)"))
     failed = False
-    res = {k: r.get(k) for k in ("nar_narflow", "nar_nginx", "zst_narflow", "narinfo_narflow", "narinfo_nginx")}
+    res = {k: r.get(k) for k in ("nar_narflow", "nar_nginx", "zst_narflow", "nar_narflowhot", "zst_narflowhot",
+                                 "narinfo_narflow", "narinfo_nginx")}
     good = {k: (v if v and not v.get("failed") else None) for k, v in res.items()}
 
     def line(label, nf, ng, value, fmt, target=None):
@@ -251,6 +272,10 @@ def report(results_file):
     z = good["zst_narflow"]
     if z:
         print(row % ("  .nar.zst wire MB/s (wire/NAR bytes)", mb(z["wire_rate"]), "", f"{z['wire_bytes'] / z['nar_bytes']:.3f}", "", ""))
+    if res.get("nar_narflowhot") or res.get("zst_narflowhot"):
+        print(f"   with a chunk cache that holds the big NARs ({r.get('hot_cache_mb')} MiB; above: the default, an eighth of the heap):")
+        line(".nar, NAR MB/s", "nar_narflowhot", "nar_nginx", lambda v: v["nar_rate"], mb, 0.5)
+        line(".nar.zst, NAR MB/s delivered (nginx: .nar)", "zst_narflowhot", "nar_nginx", lambda v: v["nar_rate"], mb, 0.5)
     line("narinfo, requests/s", "narinfo_narflow", "narinfo_nginx", lambda v: v["rps"], lambda x: f"{x:,.0f}", 0.5)
     for pct in ("p50", "p99"):
         a, b = (good[k][pct + "_us"] / 1000 if good[k] else None for k in ("narinfo_narflow", "narinfo_nginx"))
@@ -269,7 +294,8 @@ def report(results_file):
         if v.get("failed"):
             print(f"   {k}: {v['failed']} failed: {v.get('first_failure')}")
         if "nar_rate" in v:
-            print(f"   {k}: {v['ok']} NARs, {mb(v['nar_bytes'])} MB of NAR, {mb(v['wire_bytes'])} MB on the wire in {v['seconds']:.1f} s")
+            cache = f"; chunk cache answered {v['cache_hit_ratio']:.0%} of chunk reads" if "cache_hit_ratio" in v else ""
+            print(f"   {k}: {v['ok']} NARs, {mb(v['nar_bytes'])} MB of NAR, {mb(v['wire_bytes'])} MB on the wire in {v['seconds']:.1f} s{cache}")
         elif "requests" in v:
             print(f"   {k}: {v['requests']:,} requests in {v['seconds']:.1f} s")
     for note in r.get("notes", []):

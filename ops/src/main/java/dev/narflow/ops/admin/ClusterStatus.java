@@ -3,6 +3,7 @@ package dev.narflow.ops.admin;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.narflow.indexer.Indexer;
 import dev.narflow.ingest.worker.IngestWorker;
+import dev.narflow.ops.GroupLag;
 import dev.narflow.ops.KafkaOptions;
 import dev.narflow.ops.KafkaSetup;
 import dev.narflow.topics.kafka.IndexKey;
@@ -26,13 +27,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -231,18 +228,8 @@ final class ClusterStatus implements Closeable {
     Map<String, Long> lag = new LinkedHashMap<>();
     try (Admin admin = Admin.create(KafkaSetup.adminConfig(kafka, KafkaOptions.ADMIN_TIMEOUT))) {
       for (String group : List.of(IngestWorker.defaultGroupId(prefix), Indexer.defaultApplicationId(prefix))) {
-        Map<TopicPartition, OffsetAndMetadata> committed =
-            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        committed.keySet().forEach(tp -> latest.put(tp, OffsetSpec.latest()));
-        long sum = 0;
-        if (!latest.isEmpty()) {
-          var ends = admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get();
-          for (var e : committed.entrySet()) {
-            if (e.getValue() == null) continue;
-            sum += Math.max(0, ends.get(e.getKey()).offset() - e.getValue().offset());
-          }
-        }
+        long sum = GroupLag.of(admin, group, GroupLag.consumed(admin, group)).values().stream()
+            .mapToLong(Long::longValue).sum();
         lag.put(group, sum);
       }
     }

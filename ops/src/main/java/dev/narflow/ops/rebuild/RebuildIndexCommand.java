@@ -8,6 +8,7 @@ import dev.narflow.indexer.Indexer;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ClusterOptions;
 import dev.narflow.ops.ConfigOption;
+import dev.narflow.ops.GroupLag;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.kafka.IndexRecords;
@@ -21,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -31,10 +33,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -168,16 +166,10 @@ public final class RebuildIndexCommand implements Callable<Integer> {
       int quiet = 0;
       while (quiet < 2) {
         Thread.sleep(QUIET.toMillis());
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        List<TopicPartition> partitions = new ArrayList<>();
         admin.describeTopics(topics).allTopicNames().get().forEach((name, d) ->
-            d.partitions().forEach(p -> latest.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
-        var ends = admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get();
-        Map<TopicPartition, OffsetAndMetadata> committed =
-            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-        boolean caughtUp = ends.entrySet().stream().allMatch(e -> {
-          OffsetAndMetadata c = committed.get(e.getKey());
-          return e.getValue().offset() == 0 || (c != null && c.offset() >= e.getValue().offset());
-        });
+            d.partitions().forEach(p -> partitions.add(new TopicPartition(name, p.partition()))));
+        boolean caughtUp = GroupLag.of(admin, group, partitions).values().stream().allMatch(lag -> lag == 0);
         quiet = caughtUp ? quiet + 1 : 0;
       }
     }

@@ -83,23 +83,39 @@ public final class KafkaSetup {
     try (Admin admin = Admin.create(adminConfig(kafka, timeout))) {
       NarflowTopics.checkAll(admin, topicPrefix);
     } catch (KafkaException | IllegalStateException e) {
-      throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
-          + ": " + e.getMessage(), e);
+      throw problem(kafka, e);
     }
   }
 
-  /** Whether {@code topic} exists. */
-  public static boolean topicExists(Map<String, Object> kafka, String topic, Duration timeout)
+  /**
+   * Whether {@code topic} exists, asked through {@code admin} (one client for a loop of polls: a
+   * client costs a connection and a metadata round of its own), made from {@code kafka}.
+   */
+  public static boolean topicExists(Admin admin, Map<String, Object> kafka, String topic)
       throws ConfigurationException {
-    try (Admin admin = Admin.create(adminConfig(kafka, timeout))) {
+    try {
       return admin.listTopics().names().get().contains(topic);
     } catch (java.util.concurrent.ExecutionException | KafkaException e) {
-      throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
-          + ": " + e.getMessage(), e);
+      throw problem(kafka, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ConfigurationException("interrupted", e);
     }
+  }
+
+  /** An admin client whose calls give up after {@code timeout}; a bad client setting is one line. */
+  public static Admin openAdmin(Map<String, Object> kafka, Duration timeout) throws ConfigurationException {
+    try {
+      return Admin.create(adminConfig(kafka, timeout));
+    } catch (KafkaException e) {
+      throw problem(kafka, e);
+    }
+  }
+
+  /** What went wrong talking to the cluster, as the one line a command exits 2 with. */
+  public static ConfigurationException problem(Map<String, Object> kafka, Exception e) {
+    return new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
+        + ": " + e.getMessage(), e);
   }
 
   /**
@@ -119,8 +135,7 @@ public final class KafkaSetup {
     try (Admin admin = Admin.create(adminConfig(kafka, timeout))) {
       NarflowTopics.createAll(admin, layout, topicPrefix);
     } catch (KafkaException | IllegalStateException e) {
-      throw new ConfigurationException("Kafka at " + kafka.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)
-          + ": " + e.getMessage(), e);
+      throw problem(kafka, e);
     }
   }
 

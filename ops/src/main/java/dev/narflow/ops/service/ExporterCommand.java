@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -75,13 +77,17 @@ public final class ExporterCommand implements Callable<Integer> {
       throws ConfigurationException, InterruptedException {
     String servable = Indexer.closureCompleteTopic(Indexer.defaultApplicationId(prefix));
     boolean said = false;
-    while (!KafkaSetup.topicExists(kafka, servable, KafkaOptions.ADMIN_TIMEOUT)) {
-      if (!said) {
-        err.println("narflow exporter: waiting for an indexer to create " + servable + " (start narflow indexer)");
-        err.flush();
-        said = true;
+    try (Admin admin = KafkaSetup.openAdmin(kafka, KafkaOptions.ADMIN_TIMEOUT)) {
+      while (!KafkaSetup.topicExists(admin, kafka, servable)) {
+        if (!said) {
+          err.println("narflow exporter: waiting for an indexer to create " + servable + " (start narflow indexer)");
+          err.flush();
+          said = true;
+        }
+        if (stop.await(INDEXER_POLL)) return false;
       }
-      if (stop.await(INDEXER_POLL)) return false;
+    } catch (KafkaException e) {
+      throw KafkaSetup.problem(kafka, e);
     }
     return true;
   }

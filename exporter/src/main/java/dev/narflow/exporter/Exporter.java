@@ -51,8 +51,8 @@ public final class Exporter implements Closeable {
     chunkCache = cacheBytes > 0 ? CachingChunkStore.over(b.chunkStore, cacheBytes) : null;
     if (chunkCache != null) metrics.chunkCache(chunkCache::stats);
     // Chunk lists from the views' B records: the index has them, so no blob-index GET per large file.
-    renderer = NarRenderer.builder(chunkCache != null ? chunkCache : b.chunkStore).fetcher(fetcher).window(ChunkPrefetcher.Window.DEFAULT)
-        .blobIndexes(BinaryCacheHandler.blobIndexes(b.views)).build();
+    renderer = NarRenderer.builder(chunkCache != null ? chunkCache : b.chunkStore).fetcher(fetcher)
+        .window(ChunkPrefetcher.Window.DEFAULT).blobIndexes(BinaryCacheHandler.blobIndexes(b.views)).build();
     QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
     threads.setName("exporter");
     server = new Server(threads);

@@ -35,7 +35,7 @@ public final class CachingChunkStore implements ChunkStore {
   /** Bytes of bookkeeping Caffeine and the key take per entry, counted against the bound too. */
   private static final int ENTRY_OVERHEAD = 128;
 
-  /** What a cache's reads came to: for metrics. */
+  /** What a cache's reads came to, and the bytes it holds (chunks and their bookkeeping): for metrics. */
   public record Stats(long hits, long misses, long bytes, long maxBytes) {}
 
   private record Key(B3Digest digest, int size, boolean frame) {}
@@ -95,13 +95,11 @@ public final class CachingChunkStore implements ChunkStore {
     CompletableFuture<byte[]> earlier = reading.putIfAbsent(key, mine);
     if (earlier != null) {
       byte[] shared = awaitOrNull(earlier);
-      if (shared != null) {
-        hits.increment();
-        return shared;
-      }
-      misses.increment();
-      return read.run(); // that read failed: this one makes its own, and caches nothing
+      if (shared == null) return cached(key, read); // that read failed: one of its waiters reads again
+      hits.increment();
+      return shared;
     }
+    // Out of `reading` before the waiters wake: one that must read again then finds no failed read.
     try {
       bytes = cache.getIfPresent(key); // a read may have finished between the first look and ours
       if (bytes == null) {
@@ -111,14 +109,14 @@ public final class CachingChunkStore implements ChunkStore {
       } else {
         hits.increment();
       }
-      mine.complete(bytes);
-      return bytes;
     } catch (Throwable t) {
+      reading.remove(key, mine);
       mine.completeExceptionally(t);
       throw t;
-    } finally {
-      reading.remove(key, mine);
     }
+    reading.remove(key, mine);
+    mine.complete(bytes);
+    return bytes;
   }
 
   /** The bytes another read got, or null if it failed. */

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The verified-chunk cache over a real local-directory store (its backend counted by a decorator
  * that passes every call on): repeated reads cost no store read, raw chunks and frames are kept
  * apart, a failed read (missing or corrupt chunk) is never cached, the bound holds, and readers
- * of a chunk being read wait for that read instead of making their own.
+ * of a chunk being read wait for that read instead of making their own (and when it fails, one
+ * of them reads again for the rest).
  */
 class CachingChunkStoreTest {
   @TempDir Path dir;
@@ -162,7 +163,40 @@ class CachingChunkStoreTest {
   }
 
   @Test
-  void aReaderThatJoinedAFailedReadMakesItsOwn() throws Exception {
+  void whenTheReadTheyJoinedFailsOneWaiterReadsAgainForTheOthers() throws Exception {
+    byte[] data = bytes(30_000);
+    B3Digest digest = put(data);
+    CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
+    backend.gate = new CountDownLatch(1);
+    backend.failNext = true; // the first read fails as a store timeout would
+    int readers = 3;
+    ExecutorService pool = readers(readers);
+    try {
+      List<Future<byte[]>> reads = new ArrayList<>();
+      for (int i = 0; i < readers; i++) reads.add(pool.submit(() -> cache.getChunk(digest, data.length)));
+      awaitParked(readers);
+      backend.gate.countDown();
+      int failed = 0;
+      for (Future<byte[]> r : reads) {
+        try {
+          assertArrayEquals(data, r.get());
+        } catch (java.util.concurrent.ExecutionException e) {
+          assertTrue(e.getCause() instanceof IOException, e.toString());
+          failed++;
+        }
+      }
+      assertEquals(1, failed, "only the reader whose read failed sees the failure");
+      assertEquals(2, backend.gets.get(), "the failed read, then one read again for both waiters");
+      assertArrayEquals(data, cache.getChunk(digest, data.length));
+      assertEquals(2, backend.gets.get(), "and that one is cached");
+    } finally {
+      backend.gate.countDown();
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFailureThatIsNotTransientReachesEveryReader() throws Exception {
     B3Digest absent = B3Digest.wrap(new byte[32]);
     CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
     backend.gate = new CountDownLatch(1);
@@ -176,7 +210,7 @@ class CachingChunkStoreTest {
         Exception e = assertThrows(Exception.class, f::get);
         assertTrue(e.getCause() instanceof ChunkNotFoundException, e.toString());
       }
-      assertEquals(2, backend.gets.get(), "the joined read failed, so the second reader read too");
+      assertEquals(2, backend.gets.get(), "the joined read failed, so the waiter read again");
       assertFalse(cache.stats().hits() > 0);
     } finally {
       backend.gate.countDown();
@@ -211,6 +245,8 @@ class CachingChunkStoreTest {
     final AtomicInteger gets = new AtomicInteger();
     final AtomicInteger entered = new AtomicInteger();
     volatile CountDownLatch gate;
+    /** Fails the next read that gets past the gate (a store timeout; a local directory has none). */
+    volatile boolean failNext;
 
     GatedBackend(ObjectBackend delegate) {
       this.delegate = delegate;
@@ -229,6 +265,10 @@ class CachingChunkStoreTest {
         }
       }
       gets.incrementAndGet();
+      if (failNext) {
+        failNext = false;
+        throw new IOException("injected: the store timed out");
+      }
       return delegate.get(key, maxBytes);
     }
 

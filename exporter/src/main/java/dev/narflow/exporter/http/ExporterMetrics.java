@@ -66,7 +66,7 @@ public final class ExporterMetrics {
           callback.call(s.misses(), "miss");
         }).register(registry);
     GaugeWithCallback.builder().name("narflow_exporter_chunk_cache_bytes")
-        .help("Bytes of verified chunks held in memory for later renders")
+        .help("Bytes the chunk cache holds: verified chunks for later renders, and their bookkeeping")
         .callback(callback -> callback.call(stats.get().bytes())).register(registry);
     GaugeWithCallback.builder().name("narflow_exporter_chunk_cache_max_bytes")
         .help("The most bytes the chunk cache may hold (--chunk-cache-size)")

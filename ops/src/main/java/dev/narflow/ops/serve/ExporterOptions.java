@@ -47,15 +47,16 @@ public final class ExporterOptions {
   Long chunkCacheSize;
 
   /**
-   * {@code --chunk-cache-size} in bytes, or -1 for the exporter's default; a usage error when it
-   * would leave too little of the heap for the renders' fetch budget (a quarter) and the rest.
+   * {@code --chunk-cache-size} in bytes, or -1 for the exporter's default; a usage error above half
+   * the heap: the renders' fetch budget takes a quarter, and chunks a render still holds after the
+   * cache dropped them count beside both.
    */
   public long chunkCacheBytes() {
     if (chunkCacheSize == null) return -1;
     long maxHeap = Runtime.getRuntime().maxMemory();
-    if (chunkCacheSize > maxHeap / 5 * 3) {
+    if (chunkCacheSize > maxHeap / 2) {
       throw OptionDefaults.invalid(command, "--chunk-cache-size", null, ByteSize.format(chunkCacheSize)
-          + " is more than 60 % of the heap (" + ByteSize.format(maxHeap) + "); give the JVM more"
+          + " is more than half the heap (" + ByteSize.format(maxHeap) + "); give the JVM more"
           + " (NARFLOW_JAVA_OPTS=-Xmx…) or the cache less");
     }
     return chunkCacheSize;

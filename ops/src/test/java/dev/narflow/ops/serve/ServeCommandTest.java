@@ -49,7 +49,7 @@ class ServeCommandTest {
     assertUsage(serve(Map.of(), "--data", data, "--priority", "-1"), "invalid --priority -1: must be between 0 and 1000");
     assertUsage(serve(Map.of(), "--data", data, "--chunk-cache-size", "lots"), "Invalid value for option '--chunk-cache-size'");
     assertUsage(serve(Map.of("NARFLOW_CHUNK_CACHE_SIZE", "64T"), "--data", data),
-        "invalid --chunk-cache-size (from NARFLOW_CHUNK_CACHE_SIZE): 64.0 TiB is more than 60 % of the heap");
+        "invalid --chunk-cache-size (from NARFLOW_CHUNK_CACHE_SIZE): 64.0 TiB is more than half the heap");
     Path missing = tmp.resolve("missing.sec");
     assertUsage(serve(Map.of(), "--data", data, "--signing-key", missing.toString()), "--signing-key " + missing + ": ");
     Path notAKey = Files.writeString(tmp.resolve("bad.sec"), "not a key");

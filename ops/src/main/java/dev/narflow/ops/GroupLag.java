@@ -24,25 +24,36 @@ public final class GroupLag {
   /** Records of {@code partitions} that {@code group} has not committed past. */
   public static Map<TopicPartition, Long> of(Admin admin, String group, Collection<TopicPartition> partitions)
       throws InterruptedException, ExecutionException {
+    return behind(admin, partitions, committed(admin, group));
+  }
+
+  /** The same for the partitions the group has committed offsets for: where it has consumed. */
+  public static Map<TopicPartition, Long> ofConsumed(Admin admin, String group)
+      throws InterruptedException, ExecutionException {
+    Map<TopicPartition, OffsetAndMetadata> committed = committed(admin, group);
+    return behind(admin, committed.keySet(), committed);
+  }
+
+  private static Map<TopicPartition, OffsetAndMetadata> committed(Admin admin, String group)
+      throws InterruptedException, ExecutionException {
+    Map<TopicPartition, OffsetAndMetadata> committed = new HashMap<>();
+    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().forEach((tp, at) -> {
+      if (at != null) committed.put(tp, at);
+    });
+    return committed;
+  }
+
+  private static Map<TopicPartition, Long> behind(Admin admin, Collection<TopicPartition> partitions,
+      Map<TopicPartition, OffsetAndMetadata> committed) throws InterruptedException, ExecutionException {
     Map<TopicPartition, Long> lag = new HashMap<>();
     if (partitions.isEmpty()) return lag;
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
     partitions.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
     var ends = admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get();
-    Map<TopicPartition, OffsetAndMetadata> committed =
-        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
     for (TopicPartition tp : partitions) {
       OffsetAndMetadata at = committed.get(tp);
-      long end = ends.get(tp).offset();
-      lag.put(tp, Math.max(0, end - (at == null ? 0 : at.offset())));
+      lag.put(tp, Math.max(0, ends.get(tp).offset() - (at == null ? 0 : at.offset())));
     }
     return lag;
-  }
-
-  /** Partitions the group has committed offsets for: where it has consumed. */
-  public static Collection<TopicPartition> consumed(Admin admin, String group)
-      throws InterruptedException, ExecutionException {
-    return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().entrySet().stream()
-        .filter(e -> e.getValue() != null).map(Map.Entry::getKey).toList();
   }
 }

@@ -228,8 +228,7 @@ final class ClusterStatus implements Closeable {
     Map<String, Long> lag = new LinkedHashMap<>();
     try (Admin admin = Admin.create(KafkaSetup.adminConfig(kafka, KafkaOptions.ADMIN_TIMEOUT))) {
       for (String group : List.of(IngestWorker.defaultGroupId(prefix), Indexer.defaultApplicationId(prefix))) {
-        long sum = GroupLag.of(admin, group, GroupLag.consumed(admin, group)).values().stream()
-            .mapToLong(Long::longValue).sum();
+        long sum = GroupLag.ofConsumed(admin, group).values().stream().mapToLong(Long::longValue).sum();
         lag.put(group, sum);
       }
     }

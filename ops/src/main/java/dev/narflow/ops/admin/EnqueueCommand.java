@@ -55,7 +55,8 @@ public final class EnqueueCommand implements Callable<Integer> {
 
   @Option(names = "--retry-failed",
       description = "Also request again every failed path of the named paths' closures, as a rerun of narflow mirror"
-          + " does; reads the index and failures topics first, as narflow status does (env NARFLOW_RETRY_FAILED=1).")
+          + " does; reads the index and failures topics first, as narflow status does (about 100 bytes of memory"
+          + " a path: fine for a channel, not for all of a large cache) (env NARFLOW_RETRY_FAILED=1).")
   boolean retryFailed;
 
   @CommandLine.Mixin StorePathArguments storePaths;
@@ -63,13 +64,17 @@ public final class EnqueueCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     List<URI> from = upstreams.upstreams();
+    if (retryFailed && noClosure) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--retry-failed retries the failed paths of closures; with --no-closure there are none to retry");
+    }
     List<StorePath> paths = storePaths.paths(true);
     String prefix = cluster.topicPrefix();
     Map<String, Object> kafka = cluster.checked();
     List<FetchRequest> requests = new ArrayList<>(
         paths.stream().map(path -> FetchRequests.of(path, from, !noClosure, "enqueue")).toList());
     int named = requests.size();
-    if (retryFailed && !noClosure) requests.addAll(failedInClosures(kafka, prefix, paths, from));
+    if (retryFailed) requests.addAll(failedInClosures(kafka, prefix, paths, from));
     Map<String, String> refused;
     try (KafkaProducer<StorePathKey, FetchRequest> producer = FetchRequests.producer(kafka, "narflow-enqueue", prefix)) {
       refused = FetchRequests.sendAll(producer, prefix, requests);
@@ -84,7 +89,7 @@ public final class EnqueueCommand implements Callable<Integer> {
     int again = requests.size() - named;
     err.println("narflow enqueue: " + paths.size() + (paths.size() == 1 ? " path" : " paths") + " requested"
         + (noClosure ? "" : " with their closures")
-        + (retryFailed && !noClosure ? ", and " + again + " failed " + (again == 1 ? "path" : "paths") + " of them again" : ""));
+        + (retryFailed ? ", and " + again + " failed " + (again == 1 ? "path" : "paths") + " of them again" : ""));
     err.flush();
     return 0;
   }
@@ -99,13 +104,16 @@ public final class EnqueueCommand implements Callable<Integer> {
     Set<StorePathKey> asked = new HashSet<>();
     roots.forEach(root -> asked.add(StorePathKey.of(root)));
     List<FetchRequest> again = new ArrayList<>();
-    FetchRequest fresh = FetchRequests.of(roots.get(0), upstreams, true, "enqueue");
     try (ClusterStatus status = new ClusterStatus(kafka, prefix)) {
       status.catchUp();
       for (StorePath root : roots) {
-        status.root(StorePathKey.of(root)).failed().forEach((path, failure) -> {
-          if (asked.add(path)) {
-            again.add(fresh.toBuilder().setStorePath(failure.getRequest().getStorePath()).build());
+        status.root(StorePathKey.of(root)).failed().forEach((key, failure) -> {
+          var failed = failure.getRequest().getStorePath();
+          try {
+            StorePath path = StorePath.of(failed.getDigest().toByteArray(), failed.getName());
+            if (asked.add(key)) again.add(FetchRequests.of(path, upstreams, true, "enqueue"));
+          } catch (IllegalArgumentException e) {
+            // a failure naming no usable path (an undecodable request) cannot be asked for again
           }
         });
       }

@@ -113,6 +113,14 @@ class EnqueueRetryFailedTest {
     assertTrue(again.getEnqueuedAtMs() > 1_000, "newer than the request that failed");
   }
 
+  @Test
+  void retryFailedWithNoClosureIsAUsageError() {
+    Cli.Run r = Cli.run(env, "enqueue", "--retry-failed", "--no-closure", ROOT.toString());
+    assertEquals(2, r.exit(), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().contains("--retry-failed retries the failed paths of closures"), r.err());
+  }
+
   /** Every request in the topic, by hash part (the last one of each). */
   static Map<String, FetchRequest> requests() {
     Map<String, Object> config = new HashMap<>(kafka.clientConfig());

@@ -14,13 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The verified-chunk cache over a real local-directory store (its backend counted by a decorator
- * that passes every call on): repeated reads cost no store read, raw chunks and frames are kept
+ * that passes every call on, and can hold a read or fail one): repeated reads cost no store read, raw chunks and frames are kept
  * apart, a failed read (missing or corrupt chunk) is never cached, the bound holds, and readers
  * of a chunk being read wait for that read instead of making their own (and when it fails, one
  * of them reads again for the rest).
@@ -36,14 +34,14 @@ import org.junit.jupiter.api.io.TempDir;
 class CachingChunkStoreTest {
   @TempDir Path dir;
   LocalDirectoryBackend local;
-  GatedBackend backend;
+  CountingBackend backend;
   LayoutChunkStore store;
   final Random random = new Random(7);
 
   @BeforeEach
   void open() throws IOException {
     local = LocalDirectoryBackend.open(dir.resolve("chunks"));
-    backend = new GatedBackend(local);
+    backend = new CountingBackend(local);
     store = LayoutChunkStore.builder(backend).build();
   }
 
@@ -151,7 +149,7 @@ class CachingChunkStoreTest {
       for (int i = 0; i < readers; i++) reads.add(pool.submit(() -> cache.getChunk(digest, data.length)));
       // Every reader is parked: one in the store read held at the gate, the rest on that read.
       awaitParked(readers);
-      assertEquals(1, backend.entered.get(), "one store read for " + readers + " readers");
+      assertEquals(1, backend.gets.get(), "one store read for " + readers + " readers");
       backend.gate.countDown();
       for (Future<byte[]> r : reads) assertArrayEquals(data, r.get());
       assertEquals(1, backend.gets.get());
@@ -233,73 +231,5 @@ class CachingChunkStoreTest {
       Thread.sleep(10);
     }
     throw new AssertionError("readers did not all park");
-  }
-
-  /**
-   * Passes every call to a real backend; a chunk read first waits at {@link #gate} when one is
-   * set, so a test can hold a read in progress (a slow store, which a local directory cannot be
-   * made to be).
-   */
-  static final class GatedBackend implements ObjectBackend {
-    final ObjectBackend delegate;
-    final AtomicInteger gets = new AtomicInteger();
-    final AtomicInteger entered = new AtomicInteger();
-    volatile CountDownLatch gate;
-    /** Fails the next read that gets past the gate (a store timeout; a local directory has none). */
-    volatile boolean failNext;
-
-    GatedBackend(ObjectBackend delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public Optional<byte[]> get(String key, int maxBytes) throws IOException {
-      entered.incrementAndGet();
-      CountDownLatch g = gate;
-      if (g != null) {
-        try {
-          g.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted at the gate");
-        }
-      }
-      gets.incrementAndGet();
-      if (failNext) {
-        failNext = false;
-        throw new IOException("injected: the store timed out");
-      }
-      return delegate.get(key, maxBytes);
-    }
-
-    @Override
-    public boolean putIfAbsent(String key, byte[] data, int off, int len) throws IOException {
-      return delegate.putIfAbsent(key, data, off, len);
-    }
-
-    @Override
-    public Optional<ObjectStat> stat(String key) throws IOException {
-      return delegate.stat(key);
-    }
-
-    @Override
-    public boolean exists(String key) throws IOException {
-      return delegate.exists(key);
-    }
-
-    @Override
-    public void flush() throws IOException {
-      delegate.flush();
-    }
-
-    @Override
-    public String location() {
-      return delegate.location();
-    }
-
-    @Override
-    public void close() throws IOException {
-      delegate.close();
-    }
   }
 }

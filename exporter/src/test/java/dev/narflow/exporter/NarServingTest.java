@@ -207,25 +207,31 @@ class NarServingTest {
   @Test
   void aServablePathWhoseTreeHasNotArrivedIsNotAdvertisedYet() throws Exception {
     // The views read two topics: a closure-complete PathInfo may come in before the Directory
-    // records it needs. Its narinfo waits for its root Directory, so no client is sent to a NAR
-    // that cannot be rendered yet.
+    // records it needs. Its narinfo waits for its whole tree, root and below, so no client is sent
+    // to a NAR that cannot be rendered yet.
     StorePath early = TestTrees.path("tree-later");
-    Directory tree = new DirectoryBuilder().addFile(ByteString.copyFromUtf8("f"), B3Digest.wrap(new byte[32]), 0, false)
+    Directory sub = new DirectoryBuilder().addFile(ByteString.copyFromUtf8("g"), B3Digest.wrap(new byte[32]), 0, false)
         .build();
+    Directory tree = new DirectoryBuilder().addFile(ByteString.copyFromUtf8("f"), B3Digest.wrap(new byte[32]), 0, false)
+        .addDirectory(ByteString.copyFromUtf8("sub"), sub).build();
     Node root = Node.newBuilder().setDirectory(Directories.directoryNode(ByteString.copyFromUtf8(early.baseName()), tree))
         .build();
     PathInfo info = pathInfo(early, root, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
         19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}, 128);
     String narinfo = exporter.url() + "/" + early.hashPart() + ".narinfo";
+    String index = NarflowTopics.INDEX.withPrefix(PREFIX).name();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(broker.clientConfig(),
         new ByteArraySerializer(), new ByteArraySerializer())) {
       producer.send(new ProducerRecord<>(indexer.closureCompleteTopic(), StorePathKey.of(early).toBytes(),
           info.toByteArray())).get();
       await("the PathInfo in the views", () -> views.pathInfo(StorePathKey.of(early)).isPresent());
       assertEquals(404, get(narinfo, null).statusCode(), "advertised before its tree");
-      send(producer, NarflowTopics.INDEX.withPrefix(PREFIX).name(), IndexRecords.keyOf(tree),
-          IndexRecords.of(tree).toByteArray());
-      await("the narinfo once the tree is in", () -> {
+      send(producer, index, IndexRecords.keyOf(tree), IndexRecords.of(tree).toByteArray());
+      await("the root Directory in the views", () -> views.directory(B3Digest.of(
+          root.getDirectory().getDigest().toByteArray())).isPresent());
+      assertEquals(404, get(narinfo, null).statusCode(), "advertised with a subdirectory still missing");
+      send(producer, index, IndexRecords.keyOf(sub), IndexRecords.of(sub).toByteArray());
+      await("the narinfo once the whole tree is in", () -> {
         try {
           return get(narinfo, null).statusCode() == 200;
         } catch (Exception e) {

@@ -2,12 +2,13 @@ package dev.narflow.exporter.http;
 
 import dev.narflow.chunker.blob.BlobIndexLookup;
 import dev.narflow.chunker.nar.DirectoryLookup;
+import dev.narflow.chunker.nar.MissingDirectoryException;
 import dev.narflow.chunker.nar.NarLayout;
 import dev.narflow.chunker.nar.NarRenderer;
+import dev.narflow.chunker.nar.TreeCheck;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.exporter.NarInfos;
 import dev.narflow.exporter.views.ExporterViews;
-import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.NixCacheInfo;
 import dev.narflow.topics.nix.NixSecretKey;
@@ -254,14 +255,20 @@ public final class BinaryCacheHandler extends Handler.Abstract {
   }
 
   /**
-   * Whether the root Directory of a servable path is in the views yet. They read two topics, so a
-   * closure-complete PathInfo can come in a moment before the Directory records its NAR is made
-   * of; until its root is there, the path is not advertised (the client asks again; a narinfo is
-   * cached only once sent). Deeper Directories usually precede their root in the index.
+   * Whether every Directory of a servable path's tree is in the views yet. They read two topics, so
+   * a closure-complete PathInfo can come in before the Directory records its NAR is made of (the
+   * indexer saw them all, the views not yet); until they are all there, the path is not advertised
+   * (the client asks again; a narinfo is cached only once sent), so no client is sent to a NAR that
+   * would be cut short. One lookup per directory of the tree, once per narinfo cached.
    */
-  private boolean treeArrived(PathInfo info) {
+  private boolean treeArrived(PathInfo info) throws IOException {
     if (!info.getNode().hasDirectory()) return true;
-    return views.directory(B3Digest.of(info.getNode().getDirectory().getDigest().toByteArray())).isPresent();
+    try {
+      TreeCheck.requireWhole(info.getNode(), lookup());
+      return true;
+    } catch (MissingDirectoryException e) {
+      return false;
+    }
   }
 
   /** What a render writes into the response. */

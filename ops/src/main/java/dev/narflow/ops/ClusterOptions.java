@@ -4,9 +4,12 @@ import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.ops.embedded.DataDirException;
 import dev.narflow.ops.embedded.EmbeddedKafka;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,8 +28,9 @@ public final class ClusterOptions {
   @Spec(Spec.Target.MIXEE) CommandSpec command;
 
   @Option(names = "--data", paramLabel = "DIR",
-      description = "Required. The mirror's directory (as narflow mirror made it): the embedded Kafka's log,"
-          + " the chunks unless --chunk-store, and this command's state (env NARFLOW_DATA).")
+      description = "The mirror's directory (as narflow mirror made it): the embedded Kafka's log, the chunks"
+          + " unless --chunk-store, and this command's state. Required, but by rebuild-index against a cluster"
+          + " (--bootstrap-servers) (env NARFLOW_DATA).")
   Path data;
 
   @Option(names = "--chunk-store", paramLabel = "URL",
@@ -42,9 +46,12 @@ public final class ClusterOptions {
       description = "Prefix of every topic name (env NARFLOW_TOPIC_PREFIX, default none).")
   String topicPrefix;
 
-  /** The mirror opened: the directory held, Kafka reachable and its topics there. */
+  /**
+   * The mirror opened: the directory held, Kafka reachable and its topics there. {@code scratch}
+   * is a directory made for this session alone (see {@link #openScratch}), removed on close.
+   */
   public record Session(DataDir dataDir, DataDir.Lock lock, EmbeddedKafka embedded, Map<String, Object> kafka,
-      ChunkStoreLocation chunks, String topicPrefix) implements AutoCloseable {
+      ChunkStoreLocation chunks, String topicPrefix, Path scratch) implements AutoCloseable {
     public boolean embeddedKafka() {
       return embedded != null;
     }
@@ -55,6 +62,7 @@ public final class ClusterOptions {
         if (embedded != null) embedded.close();
       } finally {
         lock.close();
+        if (scratch != null) deleteTree(scratch);
       }
     }
   }
@@ -65,7 +73,33 @@ public final class ClusterOptions {
    * @throws ConfigurationException for a DIR, Kafka or chunk store that cannot be used (exit 2)
    */
   public Session open(Map<String, String> environment) throws ConfigurationException {
-    if (data == null) throw new CommandLine.ParameterException(command.commandLine(), "--data DIR is required (or NARFLOW_DATA)");
+    return open(environment, false);
+  }
+
+  /**
+   * As {@link #open}, for a command whose state is scratch (rebuild-index): against a cluster
+   * (--bootstrap-servers) --data may be left out, and a temporary directory holds the state until
+   * the session closes. The chunks are then only where --chunk-store says: {@link #chunkStoreGiven}.
+   */
+  public Session openScratch(Map<String, String> environment) throws ConfigurationException {
+    return open(environment, true);
+  }
+
+  /** Whether --chunk-store (or its variable or config line) names the chunks. */
+  public boolean chunkStoreGiven() {
+    return chunkStore != null && !chunkStore.isBlank();
+  }
+
+  /** Whether --data is left out against a cluster, where {@link #openScratch} makes do without it. */
+  public boolean scratchOnly() {
+    return data == null && bootstrapServers != null && !bootstrapServers.isBlank();
+  }
+
+  private Session open(Map<String, String> environment, boolean scratchAllowed) throws ConfigurationException {
+    boolean scratch = scratchAllowed && scratchOnly();
+    if (data == null && !scratch) {
+      throw new CommandLine.ParameterException(command.commandLine(), "--data DIR is required (or NARFLOW_DATA)");
+    }
     String prefix = KafkaSetup.topicPrefix(command, topicPrefix);
     String servers = bootstrapServers == null || bootstrapServers.isBlank() ? null
         : KafkaSetup.bootstrapServers(command, bootstrapServers);
@@ -77,11 +111,16 @@ public final class ClusterOptions {
         throw OptionDefaults.invalid(command, "--chunk-store", null, e.getMessage()); // may hold a secret
       }
     }
+    Path scratchDir = null;
     DataDir dataDir;
     try {
-      dataDir = DataDir.open(data);
+      if (scratch) scratchDir = Files.createTempDirectory("narflow-" + command.name() + "-");
+      dataDir = DataDir.open(scratch ? scratchDir : data);
     } catch (DataDirException e) {
       throw new ConfigurationException(e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ConfigurationException("cannot make a scratch directory in " + System.getProperty("java.io.tmpdir")
+          + ": " + e.getMessage(), e);
     }
     DataDir.Lock lock = KafkaSetup.lock(dataDir);
     EmbeddedKafka embedded = null;
@@ -95,15 +134,22 @@ public final class ClusterOptions {
       }
       KafkaSetup.createTopics(kafka, KafkaSetup.layout(embedded != null), prefix, ADMIN_TIMEOUT);
       return new Session(dataDir, lock, embedded, kafka,
-          chunks != null ? chunks : new ChunkStoreLocation.Local(dataDir.chunks()), prefix);
+          chunks != null ? chunks : new ChunkStoreLocation.Local(dataDir.chunks()), prefix, scratchDir);
     } catch (ConfigurationException | RuntimeException e) {
       try {
         if (embedded != null) embedded.close();
         lock.close();
+        if (scratchDir != null) deleteTree(scratchDir);
       } catch (IOException suppressed) {
         e.addSuppressed(suppressed);
       }
       throw e;
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
     }
   }
 }

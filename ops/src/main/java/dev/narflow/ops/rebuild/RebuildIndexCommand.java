@@ -56,6 +56,8 @@ import picocli.CommandLine.Spec;
           + " directories, blobs, and what incomplete closures wait on.",
       "With --verify-chunks, also checks that every chunk a closure-complete path needs is in the chunk store"
           + " (asking for each, downloading none) and names the paths that would fail.",
+      "Against a cluster (--bootstrap-servers) --data may be left out: the rebuild's state then lives in a"
+          + " temporary directory, and --verify-chunks needs --chunk-store.",
       "Exits 0 when every path is closure-complete (and has every chunk), 1 otherwise, 2 for bad usage.",
     })
 public final class RebuildIndexCommand implements Callable<Integer> {
@@ -81,7 +83,11 @@ public final class RebuildIndexCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (ClusterOptions.Session mirror = cluster.open(environment)) {
+    if (verifyChunks && cluster.scratchOnly() && !cluster.chunkStoreGiven()) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--verify-chunks without --data needs --chunk-store URL: where the chunks to check are");
+    }
+    try (ClusterOptions.Session mirror = cluster.openScratch(environment)) {
       return rebuild(mirror.kafka(), mirror.topicPrefix(), mirror.dataDir(), mirror.chunks(),
           spec.commandLine().getOut(), spec.commandLine().getErr());
     }

@@ -13,6 +13,7 @@ import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.testing.TestTrees;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -126,5 +127,26 @@ class RebuildIndexTest {
     assertTrue(incomplete.out().startsWith("index: 4 paths, 3 closure-complete, 1 incomplete; "), incomplete.out());
     assertTrue(incomplete.out().contains("incomplete: " + lonely.absolute() + " waits on " + absent.absolute()),
         incomplete.out());
+
+    // Against a cluster, without --data: the rebuild's state is scratch, and goes afterwards.
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(data.resolve("kafka"))) {
+      Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+      List<Path> scratchBefore = scratchDirs(tmp);
+      Cli.Run noChunks = rebuild("--bootstrap-servers", kafka.bootstrapServers(), "--verify-chunks");
+      assertEquals(2, noChunks.exit(), noChunks.err());
+      assertTrue(noChunks.err().contains("--verify-chunks without --data needs --chunk-store URL"), noChunks.err());
+      Cli.Run onCluster = rebuild("--bootstrap-servers", kafka.bootstrapServers(), "--chunk-store",
+          data.resolve("chunks").toUri().toString(), "--verify-chunks");
+      assertEquals(1, onCluster.exit(), onCluster.out() + onCluster.err());
+      assertTrue(onCluster.out().startsWith("index: 4 paths, 3 closure-complete, 1 incomplete; "), onCluster.out());
+      assertTrue(onCluster.out().contains("chunks: 3 closure-complete paths checked, 1 would fail"), onCluster.out());
+      assertEquals(scratchBefore, scratchDirs(tmp), "the scratch state is removed");
+    }
+  }
+
+  private static List<Path> scratchDirs(Path tmp) throws IOException {
+    try (Stream<Path> entries = Files.list(tmp)) {
+      return entries.filter(p -> p.getFileName().toString().startsWith("narflow-rebuild-index-")).sorted().toList();
+    }
   }
 }

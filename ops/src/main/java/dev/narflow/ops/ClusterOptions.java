@@ -29,7 +29,7 @@ public final class ClusterOptions {
 
   @Option(names = "--data", paramLabel = "DIR",
       description = "The mirror's directory (as narflow mirror made it): the embedded Kafka's log, the chunks"
-          + " unless --chunk-store, and this command's state. Required, but by rebuild-index against a cluster"
+          + " unless --chunk-store, and this command's state. Required, except for rebuild-index against a cluster"
           + " (--bootstrap-servers) (env NARFLOW_DATA).")
   Path data;
 

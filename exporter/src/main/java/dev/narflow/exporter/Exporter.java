@@ -8,7 +8,7 @@ import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.exporter.http.BinaryCacheHandler;
 import dev.narflow.exporter.http.ExporterMetrics;
-import dev.narflow.exporter.http.OneLineErrors;
+import dev.narflow.exporter.http.HttpEndpoint;
 import dev.narflow.exporter.views.ExporterViews;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.NixSecretKey;
@@ -19,12 +19,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.handler.GracefulHandler;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The HTTP binary cache (DESIGN §5) on Jetty: a bounded thread pool, keep-alive connections
@@ -34,8 +28,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  */
 public final class Exporter implements Closeable {
 
-  private final Server server;
-  private final ServerConnector connector;
+  private final HttpEndpoint http;
   private final ChunkFetcher fetcher;
   private final CachingChunkStore chunkCache; // null when turned off
   private final NarRenderer renderer;
@@ -47,23 +40,13 @@ public final class Exporter implements Closeable {
     fetcher = ChunkFetcher.start(fetchLimits(Runtime.getRuntime().maxMemory(), b.maxRenders, b.fetchThreads),
         metrics::chunkFetched, "chunk-fetch");
     metrics.chunkFetcher(fetcher::bytesReserved, fetcher.limits().maxBytes());
-    long cacheBytes = b.chunkCacheBytes >= 0 ? b.chunkCacheBytes : defaultChunkCacheBytes(Runtime.getRuntime().maxMemory());
+    long cacheBytes = b.chunkCacheBytes >= 0 ? b.chunkCacheBytes
+        : defaultChunkCacheBytes(Runtime.getRuntime().maxMemory());
     chunkCache = cacheBytes > 0 ? CachingChunkStore.over(b.chunkStore, cacheBytes) : null;
     if (chunkCache != null) metrics.chunkCache(chunkCache::stats);
     // Chunk lists from the views' B records: the index has them, so no blob-index GET per large file.
     renderer = NarRenderer.builder(chunkCache != null ? chunkCache : b.chunkStore).fetcher(fetcher)
         .window(ChunkPrefetcher.Window.DEFAULT).blobIndexes(BinaryCacheHandler.blobIndexes(b.views)).build();
-    QueuedThreadPool threads = new QueuedThreadPool(b.maxThreads, Math.min(8, b.maxThreads));
-    threads.setName("exporter");
-    server = new Server(threads);
-    HttpConfiguration http = new HttpConfiguration();
-    http.setSendServerVersion(false);
-    http.setSendXPoweredBy(false);
-    connector = new ServerConnector(server, new HttpConnectionFactory(http));
-    connector.setHost(b.listen.getHostString());
-    connector.setPort(b.listen.getPort());
-    connector.setIdleTimeout(b.idleTimeout.toMillis());
-    server.addConnector(connector);
     metrics.servablePaths(() -> {
       try {
         return b.views.approximateServablePaths();
@@ -71,11 +54,11 @@ public final class Exporter implements Closeable {
         return 0; // views not available: /healthz says so
       }
     });
-    server.setHandler(new GracefulHandler(new BinaryCacheHandler(b.views, renderer, b.compression, b.signingKey,
-        b.maxRenders, Duration.ofSeconds(10), b.priority, metrics, b.onMissingNarInfo)));
-    server.setErrorHandler(new OneLineErrors());
-    server.setStopTimeout(b.stopTimeout.toMillis());
-    server.setStopAtShutdown(false); // the command decides when to stop
+    http = new HttpEndpoint("the exporter", b.listen,
+        new HttpEndpoint.Settings("exporter", b.maxThreads, Math.min(8, b.maxThreads), false, -1, b.idleTimeout,
+            b.stopTimeout),
+        new BinaryCacheHandler(b.views, renderer, b.compression, b.signingKey, b.maxRenders, Duration.ofSeconds(10),
+            b.priority, metrics, b.onMissingNarInfo));
   }
 
   /**
@@ -114,45 +97,27 @@ public final class Exporter implements Closeable {
    * @throws IOException when the address cannot be bound (in use, not local, no permission)
    */
   public Exporter start() throws IOException {
-    try {
-      server.start();
-    } catch (IOException e) {
-      stopQuietly();
-      throw e;
-    } catch (Exception e) {
-      stopQuietly();
-      throw new IOException("the exporter did not start: " + e.getMessage(), e);
-    }
+    http.start();
     return this;
   }
 
   /** The bound port (the one picked when listening on port 0). */
   public int port() {
-    return connector.getLocalPort();
+    return http.port();
   }
 
   /** {@code http://HOST:PORT}. */
   public String url() {
-    String host = connector.getHost() == null ? "127.0.0.1" : connector.getHost();
-    if (host.contains(":")) host = "[" + host + "]";
-    return "http://" + host + ":" + port();
+    return http.url();
   }
 
   /** Stops taking requests, lets those in progress finish within the stop timeout, then stops. */
   @Override
   public void close() {
-    stopQuietly();
+    http.close();
     renderer.close();
     fetcher.close(); // a render still running (past the stop timeout) fails with an IOException
     if (chunkCache != null) chunkCache.clear(); // not closed: the store underneath is the caller's
-  }
-
-  private void stopQuietly() {
-    try {
-      server.stop();
-    } catch (Exception e) {
-      // stopping: nothing left to serve either way
-    }
   }
 
   public static final class Builder {

@@ -1,6 +1,6 @@
 package dev.narflow.ops.service;
 
-import dev.narflow.exporter.http.OneLineErrors;
+import dev.narflow.exporter.http.HttpEndpoint;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
@@ -16,15 +16,9 @@ import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The HTTP port of a service that has none of its own ({@code --metrics-listen HOST:PORT}, DESIGN
@@ -36,27 +30,10 @@ public final class MetricsServer implements Closeable {
   /** How long {@link #close} lets a scrape in progress finish. */
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
-  private final Server server;
-  private final ServerConnector connector;
+  private final HttpEndpoint http;
 
-  private MetricsServer(InetSocketAddress listen, PrometheusRegistry registry,
-      Supplier<Optional<String>> notReadyReason) {
-    QueuedThreadPool threads = new QueuedThreadPool(6, 2);
-    threads.setName("metrics-http");
-    threads.setDaemon(true); // never what keeps a stopping service alive
-    server = new Server(threads);
-    HttpConfiguration http = new HttpConfiguration();
-    http.setSendServerVersion(false);
-    http.setSendXPoweredBy(false);
-    connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
-    connector.setHost(listen.getHostString());
-    connector.setPort(listen.getPort());
-    connector.setIdleTimeout(Duration.ofSeconds(30).toMillis());
-    server.addConnector(connector);
-    server.setHandler(new GracefulHandler(new Routes(registry, notReadyReason)));
-    server.setErrorHandler(new OneLineErrors());
-    server.setStopTimeout(STOP_TIMEOUT.toMillis());
-    server.setStopAtShutdown(false); // the service decides when to stop
+  private MetricsServer(HttpEndpoint http) {
+    this.http = http;
   }
 
   /**
@@ -68,41 +45,35 @@ public final class MetricsServer implements Closeable {
    */
   public static MetricsServer start(InetSocketAddress listen, PrometheusRegistry registry,
       Supplier<Optional<String>> notReadyReason) throws IOException {
-    MetricsServer s = new MetricsServer(Objects.requireNonNull(listen, "listen"),
-        Objects.requireNonNull(registry, "registry"), Objects.requireNonNull(notReadyReason, "notReadyReason"));
+    Objects.requireNonNull(listen, "listen");
+    // A few threads, one selector: it is asked every few seconds, by machines. Daemon threads:
+    // never what keeps a stopping service alive.
+    HttpEndpoint http = new HttpEndpoint("the metrics server", listen,
+        new HttpEndpoint.Settings("metrics-http", 6, 2, true, 1, Duration.ofSeconds(30), STOP_TIMEOUT),
+        new Routes(Objects.requireNonNull(registry, "registry"), Objects.requireNonNull(notReadyReason, "notReadyReason")));
     try {
-      s.server.start();
+      http.start();
     } catch (IOException e) {
-      s.close();
       throw new IOException("cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
           + e.getMessage(), e);
-    } catch (Exception e) {
-      s.close();
-      throw new IOException("the metrics server did not start: " + e.getMessage(), e);
     }
-    return s;
+    return new MetricsServer(http);
   }
 
   /** The bound port (the one picked when listening on port 0). */
   public int port() {
-    return connector.getLocalPort();
+    return http.port();
   }
 
   /** {@code http://HOST:PORT}. */
   public String url() {
-    String host = connector.getHost() == null ? "127.0.0.1" : connector.getHost();
-    if (host.contains(":")) host = "[" + host + "]";
-    return "http://" + host + ":" + port();
+    return http.url();
   }
 
   /** Stops taking requests, lets those in progress finish (5 s at most), and stops. */
   @Override
   public void close() {
-    try {
-      server.stop();
-    } catch (Exception e) {
-      // stopping: nothing is served either way
-    }
+    http.close();
   }
 
   private static final class Routes extends Handler.Abstract {

@@ -23,6 +23,7 @@ import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.castore.Directories;
 import dev.narflow.topics.castore.DirectoryBuilder;
 import dev.narflow.topics.castore.v1.Directory;
+import dev.narflow.topics.castore.v1.DirectoryNode;
 import dev.narflow.topics.castore.v1.Node;
 import dev.narflow.topics.castore.v1.StatBlobResponse;
 import dev.narflow.topics.kafka.IndexKey;
@@ -239,6 +240,34 @@ class NarServingTest {
         }
       });
     }
+  }
+
+  @Test
+  void aTreeThatIsThereButBrokenIsAOneLine500ForItsNarinfo() throws Exception {
+    // The root Directory is in the views, but the PathInfo's node gives it another size: not late,
+    // broken, so the narinfo is an error in one line (and logged), not a 404 for ever.
+    StorePath broken = TestTrees.path("tree-broken");
+    Directory tree = new DirectoryBuilder().addFile(ByteString.copyFromUtf8("h"), B3Digest.wrap(new byte[32]), 0, false)
+        .build();
+    DirectoryNode right = Directories.directoryNode(ByteString.copyFromUtf8(broken.baseName()), tree);
+    Node root = Node.newBuilder().setDirectory(right.toBuilder().setSize(right.getSize() + 1)).build();
+    PathInfo info = pathInfo(broken, root, new byte[] {9, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+        19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}, 128);
+    String narinfo = exporter.url() + "/" + broken.hashPart() + ".narinfo";
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(broker.clientConfig(),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      send(producer, NarflowTopics.INDEX.withPrefix(PREFIX).name(), IndexRecords.keyOf(tree),
+          IndexRecords.of(tree).toByteArray());
+      producer.send(new ProducerRecord<>(indexer.closureCompleteTopic(), StorePathKey.of(broken).toBytes(),
+          info.toByteArray())).get();
+    }
+    await("the PathInfo and its Directory in the views", () -> views.pathInfo(StorePathKey.of(broken)).isPresent()
+        && views.directory(Directories.digest(tree)).isPresent());
+    HttpResponse<byte[]> r = get(narinfo, null);
+    assertEquals(500, r.statusCode());
+    String body = new String(r.body(), StandardCharsets.UTF_8);
+    assertEquals(1, body.strip().lines().count(), body);
+    assertTrue(body.contains("tree in the index is broken"), body);
   }
 
   @Test

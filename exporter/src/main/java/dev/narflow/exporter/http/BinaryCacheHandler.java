@@ -9,16 +9,22 @@ import dev.narflow.chunker.nar.TreeCheck;
 import dev.narflow.exporter.NarInfos.NarCompression;
 import dev.narflow.exporter.NarInfos;
 import dev.narflow.exporter.views.ExporterViews;
+import dev.narflow.topics.castore.v1.Directory;
 import dev.narflow.topics.kafka.StorePathKey;
 import dev.narflow.topics.nix.NixCacheInfo;
 import dev.narflow.topics.nix.NixSecretKey;
 import dev.narflow.topics.nix.StoreDir;
 import dev.narflow.topics.store.v1.PathInfo;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -54,10 +60,10 @@ public final class BinaryCacheHandler extends Handler.Abstract {
    * The last narinfos answered, as sent: building one (parse, format, sign with the ed25519 key)
    * costs more than sending it, and clients ask for the same ones again and again. ~1 KB each.
    */
-  private final java.util.Map<StorePathKey, byte[]> narinfos =
-      java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+  private final Map<StorePathKey, byte[]> narinfos =
+      Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<StorePathKey, byte[]> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<StorePathKey, byte[]> eldest) {
           return size() > NARINFO_CACHE;
         }
       });
@@ -116,7 +122,7 @@ public final class BinaryCacheHandler extends Handler.Abstract {
     String method = request.getMethod();
     try {
       if (route instanceof CacheRoute.Metrics) {
-        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
         metrics.write(text);
         return body(response, callback, ExporterMetrics.contentType(), text.toByteArray(), head);
       } else if (route instanceof CacheRoute.Health) {
@@ -132,7 +138,12 @@ public final class BinaryCacheHandler extends Handler.Abstract {
             onMissingNarInfo.accept(n.path());
             return text(response, callback, 404, "no such path", head);
           }
-          if (!treeArrived(info.get())) return text(response, callback, 404, "no such path", head);
+          try {
+            if (!treeArrived(info.get())) return text(response, callback, 404, "no such path", head);
+          } catch (IOException e) {
+            LOG.error("narinfo of {} cannot be served: {}", n.path(), e.getMessage());
+            return text(response, callback, 500, "this path's tree in the index is broken", head);
+          }
           text = NarInfos.of(info.get(), compression, signingKey).format().getBytes(StandardCharsets.UTF_8);
           narinfos.put(n.path(), text); // a servable path's narinfo never changes
         }
@@ -263,11 +274,18 @@ public final class BinaryCacheHandler extends Handler.Abstract {
    */
   private boolean treeArrived(PathInfo info) throws IOException {
     if (!info.getNode().hasDirectory()) return true;
+    DirectoryLookup inViews = lookup();
+    boolean[] notYet = {false};
     try {
-      TreeCheck.requireWhole(info.getNode(), lookup());
+      TreeCheck.requireWhole(info.getNode(), digest -> {
+        Directory d = inViews.get(digest);
+        if (d == null) notYet[0] = true;
+        return d;
+      });
       return true;
     } catch (MissingDirectoryException e) {
-      return false;
+      if (notYet[0]) return false;
+      throw e; // there, but not the Directory its parent names: the index is broken, not late
     }
   }
 
@@ -313,7 +331,7 @@ public final class BinaryCacheHandler extends Handler.Abstract {
   }
 
   /** Counts what goes through, for the bytes-sent metric. */
-  private static final class CountingOutputStream extends java.io.FilterOutputStream {
+  private static final class CountingOutputStream extends FilterOutputStream {
     long count;
 
     CountingOutputStream(OutputStream out) {

@@ -185,17 +185,30 @@ public final class OptionDefaults implements IDefaultValueProvider {
     return new ParameterException(spec.commandLine(), "invalid " + what + ": " + reason);
   }
 
-  /** {@code HOST:PORT} of an option, checked; a usage error names the option and the example. */
+  /**
+   * {@code HOST:PORT} of an option to listen on, checked and resolved; a usage error names the
+   * option and the example.
+   */
   public static InetSocketAddress hostAndPort(CommandSpec command, String option, String value, String example) {
+    InetSocketAddress named = unresolvedHostAndPort(command, option, value, example);
+    InetSocketAddress address = new InetSocketAddress(named.getHostString(), named.getPort());
+    if (address.isUnresolved()) throw invalid(command, option, value.strip(), "unknown host " + named.getHostString());
+    return address;
+  }
+
+  /**
+   * {@code HOST:PORT} of an option that names an address for others to use (this host may not
+   * resolve it: a name outside its DNS, behind NAT), checked for its form only.
+   */
+  public static InetSocketAddress unresolvedHostAndPort(CommandSpec command, String option, String value,
+      String example) {
     String text = value == null ? "" : value.strip();
     String host = Utils.getHost(text);
     Integer port = Utils.getPort(text);
     if (host == null || host.isEmpty() || port == null || port < 0 || port > 65535) {
       throw invalid(command, option, text, "not HOST:PORT (e.g. " + example + ")");
     }
-    InetSocketAddress address = new InetSocketAddress(host, port);
-    if (address.isUnresolved()) throw invalid(command, option, text, "unknown host " + host);
-    return address;
+    return InetSocketAddress.createUnresolved(host, port);
   }
 
   private static String normalize(OptionSpec option, String value) {

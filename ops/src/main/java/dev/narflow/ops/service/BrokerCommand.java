@@ -6,6 +6,7 @@ import dev.narflow.ops.KafkaSetup;
 import dev.narflow.ops.OptionDefaults;
 import dev.narflow.ops.StopSignal;
 import dev.narflow.ops.embedded.DataDir;
+import dev.narflow.ops.embedded.DataDirException;
 import dev.narflow.ops.embedded.DirectoryInUseException;
 import dev.narflow.ops.embedded.EmbeddedKafka;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -66,13 +68,13 @@ public final class BrokerCommand implements Callable<Integer> {
     InetSocketAddress address = OptionDefaults.hostAndPort(spec, "--listen", listen, "127.0.0.1:9092");
     String advertised = null;
     if (advertise != null && !advertise.isBlank()) {
-      InetSocketAddress a = OptionDefaults.hostAndPort(spec, "--advertise", advertise, "kafka.example.org:9092");
+      InetSocketAddress a = OptionDefaults.unresolvedHostAndPort(spec, "--advertise", advertise, "kafka.example.org:9092");
       advertised = a.getHostString() + ":" + a.getPort();
     }
     DataDir dataDir;
     try {
       dataDir = DataDir.open(data);
-    } catch (dev.narflow.ops.embedded.DataDirException e) {
+    } catch (DataDirException e) {
       throw new ConfigurationException(e.getMessage(), e);
     }
     PrintWriter err = spec.commandLine().getErr();
@@ -86,7 +88,7 @@ public final class BrokerCommand implements Callable<Integer> {
             + " transaction marker(s) lost in an unclean stop written again (KAFKA-20734)");
       }
       err.flush();
-      return ServiceLoop.run("broker", stop, java.util.Optional::empty, err);
+      return ServiceLoop.run("broker", stop, Optional::empty, err);
     }
   }
 

@@ -7,11 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.CommonClientConfigs;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -61,8 +58,11 @@ public final class ClusterOptions {
       try {
         if (embedded != null) embedded.close();
       } finally {
-        lock.close();
-        if (scratch != null) deleteTree(scratch);
+        try {
+          lock.close();
+        } finally {
+          if (scratch != null) DataDir.deleteTree(scratch);
+        }
       }
     }
   }
@@ -98,7 +98,7 @@ public final class ClusterOptions {
   private Session open(Map<String, String> environment, boolean scratchAllowed) throws ConfigurationException {
     boolean scratch = scratchAllowed && scratchOnly();
     if (data == null && !scratch) {
-      throw new CommandLine.ParameterException(command.commandLine(), "--data DIR is required (or NARFLOW_DATA)");
+      throw OptionDefaults.required(command, "--data", "DIR");
     }
     String prefix = KafkaSetup.topicPrefix(command, topicPrefix);
     String servers = bootstrapServers == null || bootstrapServers.isBlank() ? null
@@ -139,17 +139,11 @@ public final class ClusterOptions {
       try {
         if (embedded != null) embedded.close();
         lock.close();
-        if (scratchDir != null) deleteTree(scratchDir);
+        if (scratchDir != null) DataDir.deleteTree(scratchDir);
       } catch (IOException suppressed) {
         e.addSuppressed(suppressed);
       }
       throw e;
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
     }
   }
 }

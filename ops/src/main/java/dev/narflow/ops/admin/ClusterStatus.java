@@ -3,6 +3,7 @@ package dev.narflow.ops.admin;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.narflow.indexer.Indexer;
 import dev.narflow.ingest.worker.IngestWorker;
+import dev.narflow.ops.ConfigurationException;
 import dev.narflow.ops.GroupLag;
 import dev.narflow.ops.KafkaOptions;
 import dev.narflow.ops.KafkaSetup;
@@ -224,9 +225,9 @@ final class ClusterStatus implements Closeable {
   }
 
   /** Records not yet processed, by consumer group: the workers' and the indexer's. */
-  Map<String, Long> lag() throws InterruptedException, ExecutionException {
+  Map<String, Long> lag() throws InterruptedException, ExecutionException, ConfigurationException {
     Map<String, Long> lag = new LinkedHashMap<>();
-    try (Admin admin = Admin.create(KafkaSetup.adminConfig(kafka, KafkaOptions.ADMIN_TIMEOUT))) {
+    try (Admin admin = KafkaSetup.openAdmin(kafka, KafkaOptions.ADMIN_TIMEOUT)) {
       for (String group : List.of(IngestWorker.defaultGroupId(prefix), Indexer.defaultApplicationId(prefix))) {
         long sum = GroupLag.ofConsumed(admin, group).values().stream().mapToLong(Long::longValue).sum();
         lag.put(group, sum);

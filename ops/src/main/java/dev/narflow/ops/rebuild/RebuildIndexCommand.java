@@ -8,7 +8,10 @@ import dev.narflow.indexer.Indexer;
 import dev.narflow.ops.ChunkStoreLocation;
 import dev.narflow.ops.ClusterOptions;
 import dev.narflow.ops.ConfigOption;
+import dev.narflow.ops.ConfigurationException;
 import dev.narflow.ops.GroupLag;
+import dev.narflow.ops.KafkaOptions;
+import dev.narflow.ops.KafkaSetup;
 import dev.narflow.ops.embedded.DataDir;
 import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.kafka.IndexRecords;
@@ -18,12 +21,9 @@ import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +31,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine;
@@ -167,14 +166,14 @@ public final class RebuildIndexCommand implements Callable<Integer> {
    * caused are all delivered.
    */
   private static void awaitCaughtUp(Map<String, Object> kafka, String group, List<String> topics)
-      throws InterruptedException, ExecutionException {
-    try (Admin admin = Admin.create(new HashMap<>(kafka))) {
+      throws InterruptedException, ExecutionException, ConfigurationException {
+    try (Admin admin = KafkaSetup.openAdmin(kafka, KafkaOptions.ADMIN_TIMEOUT)) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      admin.describeTopics(topics).allTopicNames().get().forEach((name, d) ->
+          d.partitions().forEach(p -> partitions.add(new TopicPartition(name, p.partition()))));
       int quiet = 0;
       while (quiet < 2) {
         Thread.sleep(QUIET.toMillis());
-        List<TopicPartition> partitions = new ArrayList<>();
-        admin.describeTopics(topics).allTopicNames().get().forEach((name, d) ->
-            d.partitions().forEach(p -> partitions.add(new TopicPartition(name, p.partition()))));
         boolean caughtUp = GroupLag.of(admin, group, partitions).values().stream().allMatch(lag -> lag == 0);
         quiet = caughtUp ? quiet + 1 : 0;
       }
@@ -183,7 +182,7 @@ public final class RebuildIndexCommand implements Callable<Integer> {
 
   /** The rebuild's topics, group and state go; what the running services use stays. */
   private static void cleanUp(Map<String, Object> kafka, String applicationId, Path state, PrintWriter err) {
-    try (Admin admin = Admin.create(new HashMap<>(kafka))) {
+    try (Admin admin = Admin.create(KafkaSetup.adminConfig(kafka, KafkaOptions.ADMIN_TIMEOUT))) {
       List<String> own = admin.listTopics().names().get().stream().filter(t -> t.startsWith(applicationId)).toList();
       if (!own.isEmpty()) admin.deleteTopics(own).all().get();
       admin.deleteConsumerGroups(List.of(applicationId)).all().get();
@@ -193,15 +192,9 @@ public final class RebuildIndexCommand implements Callable<Integer> {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    try (Stream<Path> files = Files.exists(state) ? Files.walk(state) : Stream.empty()) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
+    try {
+      DataDir.deleteTree(state);
+    } catch (IOException e) {
       err.println("narflow rebuild-index: could not remove " + state + ": " + e.getMessage());
     }
     err.flush();

@@ -1,7 +1,6 @@
 package dev.narflow.ops;
 
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -18,8 +17,7 @@ public final class ChunkStoreOption {
   /** The store's location, parsed; a usage error names the option (never the URL: it may hold a secret). */
   public ChunkStoreLocation location(Map<String, String> environment) {
     if (chunkStore == null || chunkStore.isBlank()) {
-      throw new CommandLine.ParameterException(command.commandLine(),
-          "--chunk-store URL is required (or NARFLOW_CHUNK_STORE)");
+      throw OptionDefaults.required(command, "--chunk-store", "URL");
     }
     try {
       return ChunkStoreLocation.parse(chunkStore, environment);

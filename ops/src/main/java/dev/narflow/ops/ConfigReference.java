@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
@@ -72,7 +74,7 @@ public final class ConfigReference {
 
   /** {@code root}'s subcommands and theirs, depth first; help commands left out. */
   static List<CommandLine> commands(CommandLine root) {
-    List<CommandLine> all = new java.util.ArrayList<>();
+    List<CommandLine> all = new ArrayList<>();
     collect(root, all, true);
     return all;
   }
@@ -121,15 +123,10 @@ public final class ConfigReference {
     md.append("| option | environment variable | default | description |\n|---|---|---|---|\n");
     for (OptionSpec o : options) {
       md.append("| `").append(cell(optionSynopsis(o))).append("` | ")
-          .append(readsEnvironment && readsVariable(o) ? "`" + OptionDefaults.variableOf(o.longestName()) + "`" : "")
+          .append(readsEnvironment && OptionDefaults.readsVariable(o) ? "`" + OptionDefaults.variableOf(o.longestName()) + "`" : "")
           .append(" | ").append(cell(defaultOf(o))).append(" | ")
           .append(cell(prose(interpolate(String.join(" ", o.description()), o)))).append(" |\n");
     }
-  }
-
-  /** Whether {@link OptionDefaults} reads a variable for {@code o} (long options but help and version). */
-  static boolean readsVariable(OptionSpec o) {
-    return o.longestName().startsWith("--") && !o.usageHelp() && !o.versionHelp();
   }
 
   /** {@code --chunk-store URL}, or {@code -h, --help} for a flag with several names. */
@@ -166,7 +163,7 @@ public final class ConfigReference {
 
   /** GitHub's heading anchor for {@code `narflow topics create`}: lower case, spaces to dashes. */
   static String anchor(String qualifiedName) {
-    return qualifiedName.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9 -]", "").replace(' ', '-');
+    return qualifiedName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9 -]", "").replace(' ', '-');
   }
 
   /** Text safe inside a Markdown table cell: pipes escaped, no line breaks. */

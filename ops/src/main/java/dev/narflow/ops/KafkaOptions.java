@@ -6,10 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Properties;
 import java.util.Map;
 import org.apache.kafka.clients.CommonClientConfigs;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,10 +42,9 @@ public final class KafkaOptions {
   /** A new mutable client config: {@code --kafka-config}'s settings and the validated {@code bootstrap.servers}. */
   public Map<String, Object> kafka() {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
-      throw new CommandLine.ParameterException(command.commandLine(),
-          "--bootstrap-servers HOSTS is required (or NARFLOW_BOOTSTRAP_SERVERS)");
+      throw OptionDefaults.required(command, "--bootstrap-servers", "HOSTS");
     }
-    Map<String, Object> config = new java.util.HashMap<>();
+    Map<String, Object> config = new HashMap<>();
     if (kafkaConfig != null) {
       Properties properties = new Properties();
       try (Reader in = Files.newBufferedReader(kafkaConfig, StandardCharsets.UTF_8)) {

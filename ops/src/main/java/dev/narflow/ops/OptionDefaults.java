@@ -57,7 +57,7 @@ public final class OptionDefaults implements IDefaultValueProvider {
     Set<String> known = new TreeSet<>();
     for (CommandLine sub : commands) {
       for (OptionSpec o : sub.getCommandSpec().options()) {
-        if (o.longestName().startsWith("--") && !o.usageHelp() && !o.versionHelp()) {
+        if (readsVariable(o)) {
           known.add(o.longestName().substring(2));
         }
       }
@@ -107,13 +107,23 @@ public final class OptionDefaults implements IDefaultValueProvider {
     config = read;
   }
 
+  /** The usage error for a required option not given anywhere: {@code --data DIR is required (or NARFLOW_DATA)}. */
+  public static ParameterException required(CommandSpec spec, String option, String label) {
+    return new ParameterException(spec.commandLine(), option + " " + label + " is required (or " + variableOf(option) + ")");
+  }
+
+  /** Whether an option has a variable (and a config-file line): every long option but help and version. */
+  public static boolean readsVariable(OptionSpec option) {
+    return option.longestName().startsWith("--") && !option.usageHelp() && !option.versionHelp();
+  }
+
   /** The value for an option not on the command line: its variable's, else the file's. */
   public Optional<String> valueOf(OptionSpec option) {
     return source(option).map(Source::value);
   }
 
   private Optional<Source> source(OptionSpec option) {
-    if (option.usageHelp() || option.versionHelp() || !option.longestName().startsWith("--")) return Optional.empty();
+    if (!readsVariable(option)) return Optional.empty();
     String variable = variableOf(option.longestName());
     String value = environment.get(variable);
     if (value != null) return Optional.of(new Source(normalize(option, value), variable, variable + "=" + value));

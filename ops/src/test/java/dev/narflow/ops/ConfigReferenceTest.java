@@ -25,17 +25,9 @@ import picocli.CommandLine.Option;
 class ConfigReferenceTest {
   private static final String WRITE = "narflow.configReference.write";
 
-  /** The repository's root: the nearest directory above the working directory holding ops/pom.xml. */
-  static Path repositoryRoot() {
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      if (Files.isRegularFile(dir.resolve("ops/pom.xml"))) return dir;
-    }
-    throw new IllegalStateException("no ops/pom.xml above " + Path.of("").toAbsolutePath());
-  }
-
   @Test
   void docsConfigurationMdIsWhatTheCliRenders() throws IOException {
-    Path file = repositoryRoot().resolve(ConfigReference.FILE);
+    Path file = Repository.root().resolve(ConfigReference.FILE);
     String rendered = ConfigReference.render();
     if (Boolean.getBoolean(WRITE)) {
       Files.writeString(file, rendered, StandardCharsets.UTF_8);
@@ -60,7 +52,7 @@ class ConfigReferenceTest {
       for (OptionSpec o : command.getCommandSpec().options()) {
         if (o.hidden()) continue;
         assertTrue(rendered.contains("`" + String.join(", ", o.names())), name + " " + o.longestName());
-        if (ConfigReference.readsVariable(o)) {
+        if (OptionDefaults.readsVariable(o)) {
           assertTrue(rendered.contains("`" + OptionDefaults.variableOf(o.longestName()) + "`"), o.longestName());
         }
       }

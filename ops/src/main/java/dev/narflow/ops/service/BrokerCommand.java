@@ -64,7 +64,7 @@ public final class BrokerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (data == null) throw new CommandLine.ParameterException(spec.commandLine(), "--data DIR is required (or NARFLOW_DATA)");
+    if (data == null) throw OptionDefaults.required(spec, "--data", "DIR");
     InetSocketAddress address = OptionDefaults.hostAndPort(spec, "--listen", listen, "127.0.0.1:9092");
     String advertised = null;
     if (advertise != null && !advertise.isBlank()) {

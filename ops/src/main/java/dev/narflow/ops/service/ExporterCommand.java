@@ -19,7 +19,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -86,8 +85,6 @@ public final class ExporterCommand implements Callable<Integer> {
         }
         if (stop.await(INDEXER_POLL)) return false;
       }
-    } catch (KafkaException e) {
-      throw KafkaSetup.problem(kafka, e);
     }
     return true;
   }

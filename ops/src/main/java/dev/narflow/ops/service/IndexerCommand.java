@@ -50,12 +50,10 @@ public final class IndexerCommand implements Callable<Integer> {
 
   @CommandLine.Mixin MetricsListenOption metricsListen;
 
-  static final String DEFAULT_METRICS_LISTEN = "127.0.0.1:9401";
-
   @Override
   public Integer call() throws Exception {
     Path stateDir = state.required();
-    InetSocketAddress metricsAddress = metricsListen.address(DEFAULT_METRICS_LISTEN);
+    InetSocketAddress metricsAddress = metricsListen.address(MetricsListenOption.INDEXER_DEFAULT);
     String prefix = cluster.topicPrefix();
     var kafka = cluster.checked();
     PrintWriter err = spec.commandLine().getErr();

@@ -19,10 +19,14 @@ import picocli.CommandLine.Spec;
 final class MetricsListenOption {
   @Spec(Spec.Target.MIXEE) CommandSpec command;
 
+  /** Each service's default, one port apart, so that one of each can run on a machine without flags. */
+  static final String WORKER_DEFAULT = "127.0.0.1:9400";
+  static final String INDEXER_DEFAULT = "127.0.0.1:9401";
+
   @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
       description = "Where /metrics (Prometheus) and /healthz answer (env NARFLOW_METRICS_LISTEN, default"
-          + " 127.0.0.1:9400 for a worker, 127.0.0.1:9401 for an indexer; 0.0.0.0:PORT for every interface,"
-          + " port 0 for any free one).")
+          + " " + WORKER_DEFAULT + " for a worker, " + INDEXER_DEFAULT + " for an indexer; 0.0.0.0:PORT for every"
+          + " interface, port 0 for any free one).")
   String metricsListen;
 
   /** The address, checked; a usage error names the option. */

@@ -1,7 +1,7 @@
 package dev.narflow.ops.service;
 
+import dev.narflow.ops.OptionDefaults;
 import java.nio.file.Path;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -19,7 +19,7 @@ final class StateDirOption {
   /** The directory; a usage error when none is given. */
   Path required() {
     if (stateDir == null) {
-      throw new CommandLine.ParameterException(command.commandLine(), "--state-dir DIR is required (or NARFLOW_STATE_DIR)");
+      throw OptionDefaults.required(command, "--state-dir", "DIR");
     }
     return stateDir;
   }

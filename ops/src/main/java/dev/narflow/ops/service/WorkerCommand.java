@@ -75,8 +75,6 @@ public final class WorkerCommand implements Callable<Integer> {
 
   @CommandLine.Mixin MetricsListenOption metricsListen;
 
-  static final String DEFAULT_METRICS_LISTEN = "127.0.0.1:9400";
-
   private final Map<String, String> environment;
 
   public WorkerCommand(Map<String, String> environment) {
@@ -94,7 +92,7 @@ public final class WorkerCommand implements Callable<Integer> {
     }
     TrustedKeys keys = signatures.trustedKeys();
     ChunkStoreLocation location = chunks.location(environment);
-    InetSocketAddress metricsAddress = metricsListen.address(DEFAULT_METRICS_LISTEN);
+    InetSocketAddress metricsAddress = metricsListen.address(MetricsListenOption.WORKER_DEFAULT);
     String prefix = cluster.topicPrefix();
     Map<String, Object> kafka = cluster.checked();
     PrintWriter err = spec.commandLine().getErr();

@@ -43,10 +43,10 @@ public final class Exporter implements Closeable {
     long cacheBytes = b.chunkCacheBytes >= 0 ? b.chunkCacheBytes
         : defaultChunkCacheBytes(Runtime.getRuntime().maxMemory());
     chunkCache = cacheBytes > 0 ? CachingChunkStore.over(b.chunkStore, cacheBytes) : null;
-    if (chunkCache != null) metrics.chunkCache(chunkCache::stats);
+    if (chunkCache != null) metrics.chunkCache(chunkCache::stats, cacheBytes);
     // Chunk lists from the views' B records: the index has them, so no blob-index GET per large file.
     renderer = NarRenderer.builder(chunkCache != null ? chunkCache : b.chunkStore).fetcher(fetcher)
-        .window(ChunkPrefetcher.Window.DEFAULT).blobIndexes(BinaryCacheHandler.blobIndexes(b.views)).build();
+        .blobIndexes(BinaryCacheHandler.blobIndexes(b.views)).build();
     metrics.servablePaths(() -> {
       try {
         return b.views.approximateServablePaths();

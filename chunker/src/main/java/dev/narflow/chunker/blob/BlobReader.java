@@ -20,13 +20,11 @@ import java.util.Objects;
 public final class BlobReader implements Closeable {
   private final ChunkStore store;
   private final ChunkFetcher fetcher;
-  private final boolean ownsFetcher;
   private final ChunkPrefetcher.Window window;
 
-  private BlobReader(ChunkStore store, ChunkFetcher fetcher, boolean ownsFetcher, ChunkPrefetcher.Window window) {
+  private BlobReader(ChunkStore store, ChunkFetcher fetcher, ChunkPrefetcher.Window window) {
     this.store = store;
     this.fetcher = fetcher;
-    this.ownsFetcher = ownsFetcher;
     this.window = window;
   }
 
@@ -40,13 +38,7 @@ public final class BlobReader implements Closeable {
     if (parallelism < 1) throw new IllegalArgumentException("parallelism must be positive, got " + parallelism);
     ChunkFetcher own = ChunkFetcher.start(new ChunkFetcher.Limits(parallelism, window.maxBytesAhead()),
         ChunkFetcher.Observer.NONE, "blob-reader");
-    return new BlobReader(store, own, true, window);
-  }
-
-  /** A reader whose streams fetch on a shared {@code fetcher} (not closed with the reader). */
-  public static BlobReader create(ChunkStore store, ChunkFetcher fetcher, ChunkPrefetcher.Window window) {
-    return new BlobReader(Objects.requireNonNull(store, "store"), Objects.requireNonNull(fetcher, "fetcher"),
-        false, Objects.requireNonNull(window, "window"));
+    return new BlobReader(store, own, window);
   }
 
   public static BlobReader create(ChunkStore store) {
@@ -89,7 +81,7 @@ public final class BlobReader implements Closeable {
    */
   @Override
   public void close() {
-    if (ownsFetcher) fetcher.close();
+    fetcher.close();
   }
 
   /** The bytes of one slice, chunk by chunk from a prefetcher. */

@@ -317,14 +317,10 @@ public final class ChunkFetcher implements Closeable {
     if (p.state == State.RELEASED || p.state == State.QUEUED) return;
     if (!p.got) p.session.ahead -= p.bytes;
     p.got = true; // nothing more to take off the session's read-ahead
-    if (p.state == State.DONE) {
-      reserved -= p.bytes;
-      p.session.admitted.remove(p);
-      p.state = State.RELEASED;
-    } else {
-      p.session.admitted.remove(p);
-      p.state = State.RELEASED; // the worker sees it released and frees its bytes when it returns
-    }
+    // Done: its bytes are free now. Running: the worker sees it released and frees them when it returns.
+    if (p.state == State.DONE) reserved -= p.bytes;
+    p.session.admitted.remove(p);
+    p.state = State.RELEASED;
   }
 
   private void work() {

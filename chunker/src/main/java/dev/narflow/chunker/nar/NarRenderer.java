@@ -9,6 +9,7 @@ import dev.narflow.topics.castore.B3Digest;
 import dev.narflow.topics.castore.v1.FileNode;
 import dev.narflow.topics.castore.v1.Node;
 import dev.narflow.topics.nar.NarWriter;
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -190,7 +191,7 @@ public final class NarRenderer implements Closeable {
     private static final int MAX_PENDING = 128 * 1024;
     private static final int LEVEL = 3;
     private final OutputStream out;
-    private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
 
     FrameSplicer(OutputStream out) {
       this.out = out;

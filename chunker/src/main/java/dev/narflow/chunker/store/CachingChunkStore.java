@@ -36,7 +36,7 @@ public final class CachingChunkStore implements ChunkStore {
   private static final int ENTRY_OVERHEAD = 128;
 
   /** What a cache's reads came to, and the bytes it holds (chunks and their bookkeeping): for metrics. */
-  public record Stats(long hits, long misses, long bytes, long maxBytes) {}
+  public record Stats(long hits, long misses, long bytes) {}
 
   private record Key(B3Digest digest, int size, boolean frame) {}
 
@@ -135,7 +135,7 @@ public final class CachingChunkStore implements ChunkStore {
   public Stats stats() {
     cache.cleanUp(); // evictions still pending would be counted as held
     long held = cache.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
-    return new Stats(hits.sum(), misses.sum(), held, maxBytes);
+    return new Stats(hits.sum(), misses.sum(), held);
   }
 
   /** Forgets every cached chunk. */

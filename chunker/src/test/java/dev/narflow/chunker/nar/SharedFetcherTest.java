@@ -380,12 +380,15 @@ class SharedFetcherTest {
 
   /** Waits until no fetch has run for a while; returns how many have run. */
   private int quiet() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     int seen = -1;
-    while (true) {
+    while (System.nanoTime() < deadline) {
       Thread.sleep(100);
       int now = store.done.get();
       if (now == seen && store.running.get() == 0 && now >= 65) return now;
       seen = now;
     }
+    throw new AssertionError("fetches did not settle within 60 s: " + store.done.get() + " done, "
+        + store.running.get() + " running");
   }
 }

@@ -222,7 +222,7 @@ class CachingChunkStoreTest {
 
   /** Waits until {@code n} reader threads are parked in the cache (at the gate, or on another read). */
   private static void awaitParked(int n) throws InterruptedException {
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 6000; i++) { // a minute, as the suite's other waits
       long parked = Thread.getAllStackTraces().keySet().stream()
           .filter(t -> t.getName().equals("cache-reader") && t.getState() == Thread.State.WAITING)
           .filter(t -> List.of(t.getStackTrace()).stream().anyMatch(f -> f.getClassName().endsWith("CachingChunkStore")))

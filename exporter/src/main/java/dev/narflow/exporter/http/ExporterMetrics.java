@@ -55,8 +55,8 @@ public final class ExporterMetrics {
         .callback(callback -> callback.call(budgetBytes)).register(registry);
   }
 
-  /** Exposes the verified-chunk cache's hits, misses and size, read at every scrape. */
-  public void chunkCache(Supplier<CachingChunkStore.Stats> stats) {
+  /** Exposes the verified-chunk cache's hits, misses and bytes held, read at every scrape, and its size. */
+  public void chunkCache(Supplier<CachingChunkStore.Stats> stats, long maxBytes) {
     CounterWithCallback.builder().name("narflow_exporter_chunk_cache_reads_total")
         .help("Chunk reads of renders: hit (from memory, or joined a read already running) or miss (read from the store)")
         .labelNames("result")
@@ -70,7 +70,7 @@ public final class ExporterMetrics {
         .callback(callback -> callback.call(stats.get().bytes())).register(registry);
     GaugeWithCallback.builder().name("narflow_exporter_chunk_cache_max_bytes")
         .help("The most bytes the chunk cache may hold (--chunk-cache-size)")
-        .callback(callback -> callback.call(stats.get().maxBytes())).register(registry);
+        .callback(callback -> callback.call(maxBytes)).register(registry);
   }
 
   /** A chunk-store call for a render took {@code nanos}. */

@@ -87,7 +87,7 @@ class DashboardTest {
     exporter.servablePaths(() -> 0);
     exporter.chunkFetcher(() -> 0, 1 << 20); // as the exporter wires its shared fetcher
     exporter.chunkFetched(1_000_000, false);
-    exporter.chunkCache(() -> new CachingChunkStore.Stats(1, 1, 0, 1 << 20)); // as the exporter wires its cache
+    exporter.chunkCache(() -> new CachingChunkStore.Stats(1, 1, 0), 1 << 20); // as the exporter wires its cache
     try (PullThrough pullThrough = new PullThrough(Map.of("bootstrap.servers", "127.0.0.1:1"), "", List.of())) {
       pullThrough.registerMetrics(exporter.registry()); // as serve and exporter do with --pull-through
     }

@@ -7,6 +7,7 @@ import dev.narflow.chunker.store.ObjectBackend;
 import dev.narflow.chunker.store.S3Backend;
 import dev.narflow.chunker.store.S3Config;
 import dev.narflow.topics.castore.B3Digest;
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -76,7 +77,7 @@ public sealed interface ChunkStoreLocation {
    * @throws ConfigurationException naming the store (never its credentials) and the reason
    */
   default ChunkStore openStore() throws ConfigurationException {
-    java.io.Closeable opened = null; // the backend, then the store that owns it
+    Closeable opened = null; // the backend, then the store that owns it
     try {
       ObjectBackend backend = openBackend();
       opened = backend;

@@ -7,11 +7,13 @@ import dev.narflow.topics.kafka.NarflowTopic;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.TopicLayout;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -54,7 +56,7 @@ public final class KafkaSetup {
   }
 
   /** A directory of this process's own (a service's state): taken, or one line saying who has it. */
-  public static DataDir.Lock lock(java.nio.file.Path directory) throws ConfigurationException {
+  public static DataDir.Lock lock(Path directory) throws ConfigurationException {
     try {
       return DataDir.lock(directory);
     } catch (DirectoryInUseException e) {
@@ -95,7 +97,7 @@ public final class KafkaSetup {
       throws ConfigurationException {
     try {
       return admin.listTopics().names().get().contains(topic);
-    } catch (java.util.concurrent.ExecutionException | KafkaException e) {
+    } catch (ExecutionException | KafkaException e) {
       throw problem(kafka, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

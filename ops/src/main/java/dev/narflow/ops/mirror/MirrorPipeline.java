@@ -21,6 +21,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -198,7 +200,7 @@ public final class MirrorPipeline implements MirrorRun {
   }
 
   private static Set<StorePathKey> failedKeys(MirrorStatus status) {
-    Set<StorePathKey> keys = new java.util.HashSet<>();
+    Set<StorePathKey> keys = new HashSet<>();
     for (PathFailure f : status.failures()) {
       try {
         keys.add(StorePathKey.of(StorePath.parse(f.storePath())));
@@ -292,7 +294,7 @@ public final class MirrorPipeline implements MirrorRun {
       host = "localhost";
     }
     byte[] dir = env.dataDir().root().toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8);
-    String dirHash = HexFormat.of().formatHex(java.util.Arrays.copyOf(HashAlgorithm.SHA256.newDigest().digest(dir), 6));
+    String dirHash = HexFormat.of().formatHex(Arrays.copyOf(HashAlgorithm.SHA256.newDigest().digest(dir), 6));
     return "narflow-mirror-" + host + "-" + dirHash;
   }
 

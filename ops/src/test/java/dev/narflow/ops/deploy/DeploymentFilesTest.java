@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.narflow.ops.Narflow;
+import dev.narflow.ops.Repository;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * something.
  */
 class DeploymentFilesTest {
-  static final Path ROOT = repositoryRoot();
+  static final Path ROOT = Repository.root();
   static final Path COMPOSE = ROOT.resolve("ops/compose");
   static final Path K8S = ROOT.resolve("ops/k8s");
 
@@ -231,13 +232,6 @@ class DeploymentFilesTest {
   }
 
   // ---- helpers ----
-
-  static Path repositoryRoot() {
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      if (Files.isRegularFile(dir.resolve("ops/pom.xml"))) return dir;
-    }
-    throw new IllegalStateException("no ops/pom.xml above " + Path.of("").toAbsolutePath());
-  }
 
   static String kafkaVersion() throws IOException {
     Matcher m = Pattern.compile("<kafka\\.version>([^<]+)</kafka\\.version>").matcher(Files.readString(ROOT.resolve("pom.xml")));

@@ -5,16 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.narflow.chunker.testing.S3ProxyServer;
 import dev.narflow.ops.Cli;
+import dev.narflow.ops.Narflow;
 import dev.narflow.ops.embedded.EmbeddedKafka;
+import dev.narflow.ops.mirror.MirrorPipeline;
 import dev.narflow.topics.kafka.NarflowTopics;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,15 +135,15 @@ class ServiceCommandsTest {
           Set.copyOf(created.out().lines().toList()));
     }
     // An exporter before any indexer waits for one (services start in any order), saying so once.
-    java.io.StringWriter exporterErr = new java.io.StringWriter();
+    StringWriter exporterErr = new StringWriter();
     Thread exporter = new Thread(() -> {
-      var cli = dev.narflow.ops.Narflow.commandLine(env, new dev.narflow.ops.mirror.MirrorPipeline());
-      cli.setErr(new java.io.PrintWriter(exporterErr, true));
+      var cli = Narflow.commandLine(env, new MirrorPipeline());
+      cli.setErr(new PrintWriter(exporterErr, true));
       cli.execute("exporter", "--chunk-store", tmp.resolve("chunks").toUri().toString(),
           "--state-dir", tmp.resolve("exporter").toString(), "--listen", "127.0.0.1:0");
     });
     exporter.start();
-    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (!exporterErr.toString().contains("waiting for an indexer to create ok.narflow-indexer.closure-complete")) {
       assertTrue(exporter.isAlive(), "the exporter did not wait: " + exporterErr);
       assertTrue(System.nanoTime() < deadline, "no word of waiting: " + exporterErr);
@@ -161,18 +169,15 @@ class ServiceCommandsTest {
 
     // A request Kafka refuses (here: larger than its topic takes) is named, and the exit is 1.
     try (Admin admin = Admin.create(new HashMap<>(kafka.clientConfig()))) {
-      var topic = new org.apache.kafka.common.config.ConfigResource(
-          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "ok.narflow.requests");
-      admin.incrementalAlterConfigs(Map.of(topic, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
-          new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "10"),
-          org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
-      String refusedPath = "/nix/store/" + "2".repeat(32) + "-refused";
-      Cli.Run refused = Cli.run(env, "enqueue", refusedPath);
-      assertEquals(1, refused.exit(), refused.err());
-      assertTrue(refused.err().contains("narflow enqueue: not requested: " + refusedPath + ": "), refused.err());
-      admin.incrementalAlterConfigs(Map.of(topic, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
-          new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", ""),
-          org.apache.kafka.clients.admin.AlterConfigOp.OpType.DELETE)))).all().get();
+      alterRequestsTopic(admin, new ConfigEntry("max.message.bytes", "10"), AlterConfigOp.OpType.SET);
+      try {
+        String refusedPath = "/nix/store/" + "2".repeat(32) + "-refused";
+        Cli.Run refused = Cli.run(env, "enqueue", refusedPath);
+        assertEquals(1, refused.exit(), refused.err());
+        assertTrue(refused.err().contains("narflow enqueue: not requested: " + refusedPath + ": "), refused.err());
+      } finally {
+        alterRequestsTopic(admin, new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE);
+      }
     }
 
     // Requests go in; with no worker, status says what each path waits on, and exits 1.
@@ -185,5 +190,10 @@ class ServiceCommandsTest {
     assertTrue(status.out().contains("paths: 0 indexed, 0 closure-complete, 0 waiting, 0 failed"), status.out());
     assertTrue(status.out().contains(path + ": waiting on " + path), status.out());
     assertTrue(status.out().contains("lag: ok.narflow-workers 0 records"), status.out());
+  }
+
+  private static void alterRequestsTopic(Admin admin, ConfigEntry entry, AlterConfigOp.OpType op) throws Exception {
+    ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "ok.narflow.requests");
+    admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(entry, op)))).all().get();
   }
 }

@@ -1,10 +1,10 @@
 package dev.narflow.indexer;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.narflow.indexer.v1.Route;
 import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.kafka.StorePathMessages;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.v1.FetchFailure;
@@ -222,8 +222,7 @@ final class Router {
       if (name.equals(self)) continue;
       StorePath reference = StorePath.parseBaseName(name);
       FetchRequest request = FetchRequest.newBuilder()
-          .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder()
-              .setName(reference.name()).setDigest(ByteString.copyFrom(reference.digest())))
+          .setStorePath(StorePathMessages.toMessage(reference))
           .setUpstreamUrl(route.getUpstreamUrl()).setClosure(true).setOrigin(CLOSURE_ORIGIN + self)
           .setAttempt(1).setEnqueuedAtMs(now).build();
       context.forward(new Record<>(StorePathKey.of(reference), request, now), TO_REQUESTS);
@@ -232,7 +231,7 @@ final class Router {
   }
 
   private static String baseName(FetchRequest request) {
-    return StorePath.of(request.getStorePath().getDigest().toByteArray(), request.getStorePath().getName()).baseName();
+    return StorePathMessages.fromMessage(request.getStorePath()).baseName();
   }
 
   private static FetchRequest parseRequest(Route route) {

@@ -1,8 +1,8 @@
 package dev.narflow.indexer;
 
-import com.google.protobuf.ByteString;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.kafka.StorePathMessages;
 import dev.narflow.topics.kafka.TopicLayout;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.testing.KafkaTestBroker;
@@ -80,8 +80,7 @@ final class IndexerHarness implements AutoCloseable {
 
   static FetchRequest fetchRequest(StorePath path, boolean closure) {
     return FetchRequest.newBuilder()
-        .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder()
-            .setName(path.name()).setDigest(ByteString.copyFrom(path.digest())))
+        .setStorePath(StorePathMessages.toMessage(path))
         .setUpstreamUrl(UPSTREAM).setClosure(closure).setOrigin("cli").setAttempt(1)
         .setEnqueuedAtMs(System.currentTimeMillis()).build();
   }

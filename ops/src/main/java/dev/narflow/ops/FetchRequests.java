@@ -1,9 +1,9 @@
 package dev.narflow.ops;
 
-import com.google.protobuf.ByteString;
 import dev.narflow.topics.kafka.NarflowTopic;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.kafka.StorePathMessages;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.v1.FetchRequest;
 import java.net.URI;
@@ -28,8 +28,7 @@ public final class FetchRequests {
   /** A first request for {@code path}: from {@code origin}, to be fetched from {@code upstreams} in order. */
   public static FetchRequest of(StorePath path, List<URI> upstreams, boolean closure, String origin) {
     return FetchRequest.newBuilder()
-        .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder().setName(path.name())
-            .setDigest(ByteString.copyFrom(path.digest())))
+        .setStorePath(StorePathMessages.toMessage(path))
         .setUpstreamUrl(upstreams.stream().map(URI::toString).collect(Collectors.joining(" ")))
         .setClosure(closure)
         .setOrigin(origin)

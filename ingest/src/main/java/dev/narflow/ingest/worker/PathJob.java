@@ -18,11 +18,12 @@ import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.NarflowTopic;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.kafka.StorePathMessages;
 import dev.narflow.topics.nar.NarFormatException;
 import dev.narflow.topics.nix.NarInfo;
 import dev.narflow.topics.nix.StorePath;
-import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchFailure.Reason;
+import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
 import dev.narflow.topics.v1.IndexRecord;
 import java.io.FilterInputStream;
@@ -168,7 +169,7 @@ final class PathJob {
     try {
       if (record.value() == null) throw new IllegalArgumentException("the record has no value");
       request = FetchRequest.parseFrom(record.value());
-      path = StorePath.of(request.getStorePath().getDigest().toByteArray(), request.getStorePath().getName());
+      path = StorePathMessages.fromMessage(request.getStorePath());
       if (!StorePathKey.of(path).equals(key)) {
         throw new IllegalArgumentException("its store path " + path + " does not match its key " + key);
       }

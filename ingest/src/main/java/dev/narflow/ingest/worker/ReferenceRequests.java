@@ -2,6 +2,7 @@ package dev.narflow.ingest.worker;
 
 import dev.narflow.topics.kafka.NarflowTopic;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.kafka.StorePathMessages;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.v1.FetchRequest;
 import java.util.ArrayList;
@@ -38,9 +39,7 @@ final class ReferenceRequests {
     for (StorePath reference : references) {
       if (reference.equals(parent)) continue; // self-references are common and mean nothing here
       FetchRequest request = FetchRequest.newBuilder()
-          .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder()
-              .setName(reference.name())
-              .setDigest(com.google.protobuf.ByteString.copyFrom(reference.digest())))
+          .setStorePath(StorePathMessages.toMessage(reference))
           .setUpstreamUrl(parentRequest.getUpstreamUrl())
           .setClosure(true)
           .setOrigin("closure:" + parent.baseName())

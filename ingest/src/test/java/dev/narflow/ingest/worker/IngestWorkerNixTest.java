@@ -11,13 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.ingest.testing.NixCacheFixture;
 import dev.narflow.topics.kafka.IndexKey;
+import dev.narflow.topics.kafka.StorePathMessages;
 import dev.narflow.topics.nix.NarInfo;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.nix.TrustedKeys;
 import dev.narflow.topics.store.v1.PathInfo;
 import dev.narflow.topics.testing.RealNix;
-import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchFailure.Reason;
+import dev.narflow.topics.v1.FetchFailure;
 import dev.narflow.topics.v1.FetchRequest;
 import dev.narflow.topics.v1.IndexRecord;
 import java.nio.file.Files;
@@ -210,6 +211,6 @@ class IngestWorkerNixTest extends NixCacheWorkerTest {
   }
 
   static StorePath pathOf(FetchRequest r) {
-    return StorePath.of(r.getStorePath().getDigest().toByteArray(), r.getStorePath().getName());
+    return StorePathMessages.fromMessage(r.getStorePath());
   }
 }

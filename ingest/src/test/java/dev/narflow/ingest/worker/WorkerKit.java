@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.google.protobuf.ByteString;
 import dev.narflow.chunker.store.ChunkStore;
 import dev.narflow.ingest.testing.CommittedIndex;
 import dev.narflow.topics.castore.B3Digest;
@@ -14,6 +13,7 @@ import dev.narflow.topics.castore.v1.Node;
 import dev.narflow.topics.kafka.IndexKey;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.kafka.StorePathMessages;
 import dev.narflow.topics.kafka.TopicLayout;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.store.v1.PathInfo;
@@ -95,8 +95,7 @@ final class WorkerKit implements AutoCloseable {
   static FetchRequest request(String storePath, String upstreamUrl, boolean closure) {
     StorePath p = StorePath.parse(storePath);
     return FetchRequest.newBuilder()
-        .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder()
-            .setName(p.name()).setDigest(ByteString.copyFrom(p.digest())))
+        .setStorePath(StorePathMessages.toMessage(p))
         .setUpstreamUrl(upstreamUrl)
         .setClosure(closure)
         .setOrigin("test")

@@ -7,6 +7,7 @@ import dev.narflow.ops.Narflow;
 import dev.narflow.ops.StorePathArguments;
 import dev.narflow.ops.UpstreamOptions;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.kafka.StorePathMessages;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.v1.FetchRequest;
 import java.io.PrintWriter;
@@ -18,11 +19,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code narflow enqueue}: asks a cluster's workers to mirror paths (and their closures), and returns. */
 @Command(
@@ -108,9 +109,8 @@ public final class EnqueueCommand implements Callable<Integer> {
       status.catchUp();
       for (StorePath root : roots) {
         status.root(StorePathKey.of(root)).failed().forEach((key, failure) -> {
-          var failed = failure.getRequest().getStorePath();
           try {
-            StorePath path = StorePath.of(failed.getDigest().toByteArray(), failed.getName());
+            StorePath path = StorePathMessages.fromMessage(failure.getRequest().getStorePath());
             if (asked.add(key)) again.add(FetchRequests.of(path, upstreams, true, "enqueue"));
           } catch (IllegalArgumentException e) {
             // a failure naming no usable path (an undecodable request) cannot be asked for again

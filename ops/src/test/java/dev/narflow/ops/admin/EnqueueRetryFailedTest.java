@@ -9,6 +9,7 @@ import dev.narflow.topics.kafka.IndexKey;
 import dev.narflow.topics.kafka.IndexRecords;
 import dev.narflow.topics.kafka.NarflowTopics;
 import dev.narflow.topics.kafka.StorePathKey;
+import dev.narflow.topics.kafka.StorePathMessages;
 import dev.narflow.topics.nix.StorePath;
 import dev.narflow.topics.testing.TestTrees;
 import dev.narflow.topics.v1.FetchFailure;
@@ -78,8 +79,7 @@ class EnqueueRetryFailedTest {
 
   static FetchFailure failure(StorePath path) {
     FetchRequest request = FetchRequest.newBuilder()
-        .setStorePath(dev.narflow.topics.store.v1.StorePath.newBuilder().setName(path.name())
-            .setDigest(com.google.protobuf.ByteString.copyFrom(path.digest())))
+        .setStorePath(StorePathMessages.toMessage(path))
         .setUpstreamUrl("http://old.example").setClosure(true).setOrigin("closure:" + ROOT.hashPart())
         .setAttempt(3).setEnqueuedAtMs(1_000).build();
     return FetchFailure.newBuilder().setRequest(request).setReason(FetchFailure.Reason.NOT_FOUND).setUpstreamStatus(404)

@@ -2,7 +2,6 @@ package dev.narflow.chunker.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,8 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The verified-chunk cache over a real local-directory store (its backend counted by a decorator
  * that passes every call on, and can hold a read or fail one): repeated reads cost no store read, raw chunks and frames are kept
  * apart, a failed read (missing or corrupt chunk) is never cached, the bound holds, and readers
- * of a chunk being read wait for that read instead of making their own (and when it fails, one
- * of them reads again for the rest).
+ * of a chunk being read wait for that read instead of making their own (when it finds the chunk
+ * missing or corrupt, they all get that answer; when it fails otherwise, one of them reads again
+ * for the rest).
  */
 class CachingChunkStoreTest {
   @TempDir Path dir;
@@ -194,22 +194,45 @@ class CachingChunkStoreTest {
   }
 
   @Test
-  void aFailureThatIsNotTransientReachesEveryReader() throws Exception {
+  void aMissingChunkReachesEveryWaiterFromTheOneRead() throws Exception {
     B3Digest absent = B3Digest.wrap(new byte[32]);
     CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
+    everyWaiterGetsTheOneReadsFailure(cache, absent, 10, ChunkNotFoundException.class);
+    assertThrows(ChunkNotFoundException.class, () -> cache.getChunk(absent, 10), "not cached");
+    assertEquals(2, backend.gets.get());
+  }
+
+  @Test
+  void aCorruptChunkReachesEveryWaiterFromTheOneRead() throws Exception {
+    byte[] data = bytes(20_000);
+    B3Digest digest = put(data);
+    Path file = local.pathOf(StoreLayout.chunkKey(digest));
+    byte[] good = Files.readAllBytes(file);
+    Files.write(file, Zstd.compress(bytes(20_000))); // a valid frame of other bytes
+    CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
+    everyWaiterGetsTheOneReadsFailure(cache, digest, data.length, CorruptChunkException.class);
+    Files.write(file, good);
+    assertArrayEquals(data, cache.getChunk(digest, data.length), "repaired, and read again: not cached");
+    assertEquals(2, backend.gets.get());
+  }
+
+  /** Three readers of one chunk, two of them waiting on the first one's read, which fails. */
+  private void everyWaiterGetsTheOneReadsFailure(CachingChunkStore cache, B3Digest digest, int size,
+      Class<? extends IOException> failure) throws Exception {
     backend.gate = new CountDownLatch(1);
-    ExecutorService pool = readers(2);
+    int readers = 3;
+    ExecutorService pool = readers(readers);
     try {
-      Future<?> first = pool.submit(() -> cache.getChunk(absent, 10));
-      Future<?> second = pool.submit(() -> cache.getChunk(absent, 10));
-      awaitParked(2);
+      List<Future<byte[]>> reads = new ArrayList<>();
+      for (int i = 0; i < readers; i++) reads.add(pool.submit(() -> cache.getChunk(digest, size)));
+      awaitParked(readers);
       backend.gate.countDown();
-      for (Future<?> f : List.of(first, second)) {
+      for (Future<byte[]> f : reads) {
         Exception e = assertThrows(Exception.class, f::get);
-        assertTrue(e.getCause() instanceof ChunkNotFoundException, e.toString());
+        assertTrue(failure.isInstance(e.getCause()), e.toString());
       }
-      assertEquals(2, backend.gets.get(), "the joined read failed, so the waiter read again");
-      assertFalse(cache.stats().hits() > 0);
+      assertEquals(1, backend.gets.get(), "one store read: asking again at once would only repeat its answer");
+      assertEquals(0, cache.stats().hits());
     } finally {
       backend.gate.countDown();
       pool.shutdownNow();

@@ -21,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -28,6 +29,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -113,7 +115,7 @@ public final class IngestWorker implements Closeable {
   private static final Runnable NO_HOOK = () -> {};
   /** Test hook: runs on the poll thread inside the transaction, just before it commits. */
   volatile Runnable beforeCommit = NO_HOOK;
-  private final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong transactions = new AtomicLong();
   /** Paths on a path thread now (downloading, importing, waiting for budget or a retry). */
   private final AtomicInteger pathsInFlight = new AtomicInteger();
   /** The partitions assigned now, for tests and logs. */
@@ -202,8 +204,8 @@ public final class IngestWorker implements Closeable {
   }
 
   /** The error that stopped the worker, if one did (e.g. another worker took its transactional id). */
-  public java.util.Optional<Throwable> failure() {
-    return java.util.Optional.ofNullable(fatal);
+  public Optional<Throwable> failure() {
+    return Optional.ofNullable(fatal);
   }
 
   /**

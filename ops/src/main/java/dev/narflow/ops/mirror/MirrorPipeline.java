@@ -111,10 +111,13 @@ public final class MirrorPipeline implements MirrorRun {
         sole.awaitEmpty(aloneWait, progress);
       }
       indexer.start();
+      // The worker joins its group while the indexer joins its own: each takes a second or more,
+      // and the worker needs nothing from the indexer to start (its work topic is empty until the
+      // router runs).
+      worker.start();
       if (!indexer.awaitRunning(START_TIMEOUT)) {
         throw new IllegalStateException("the indexer did not start within " + START_TIMEOUT.toSeconds() + " s");
       }
-      worker.start();
       Set<StorePath> asked = new LinkedHashSet<>(options.paths());
       // Failed paths of an earlier run: asking again is what retries them.
       Set<StorePathKey> retried = new LinkedHashSet<>();

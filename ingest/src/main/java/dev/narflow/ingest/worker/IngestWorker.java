@@ -708,9 +708,10 @@ public final class IngestWorker implements Closeable {
     }
 
     /**
-     * Sum of the NarSizes of the paths downloaded at once; default 1 GiB. Paths wait for room
-     * before their NAR is opened; one larger than this runs alone. NARs stream, so this bounds
-     * work in progress, not memory (see {@link #importBufferBytes}).
+     * Sum of the NarSizes of the paths downloaded at once, each counted for at most a quarter of
+     * it (so up to four big NARs go side by side); default 1 GiB. Paths wait for room before their
+     * NAR is opened. NARs stream, so this bounds work in progress, not memory (see {@link
+     * #importBufferBytes}).
      */
     public Builder maxInFlightBytes(long bytes) {
       if (bytes < 1) throw new IllegalArgumentException("maxInFlightBytes must be positive, got " + bytes);

@@ -236,7 +236,7 @@ final class PathJob {
   private ImportResult importNar(UpstreamClient client, UpstreamNarInfo info)
       throws IOException, InterruptedException, Failure, Abandoned {
     NarInfo narInfo = info.narInfo();
-    pipeline.budget().acquire(narInfo.narSize());
+    long weight = pipeline.budget().acquireNar(narInfo.narSize());
     try {
       ImportResult imported;
       try (VerifiedNar nar = client.openNar(info)) {
@@ -274,7 +274,7 @@ final class PathJob {
       // other paths' chunks early).
       return imported;
     } finally {
-      pipeline.budget().release(narInfo.narSize());
+      pipeline.budget().release(weight);
     }
   }
 

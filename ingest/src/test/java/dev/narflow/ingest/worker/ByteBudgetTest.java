@@ -12,7 +12,7 @@ class ByteBudgetTest {
   static CompletableFuture<Void> acquireAsync(ByteBudget b, long n) {
     return CompletableFuture.runAsync(() -> {
       try {
-        b.acquire(n);
+        b.acquireNar(n);
       } catch (InterruptedException e) {
         throw new IllegalStateException(e);
       }
@@ -26,46 +26,55 @@ class ByteBudgetTest {
   }
 
   @Test
-  void manySmallPathsFitWhereOneBigOneRunsAlone() throws Exception {
+  void manySmallPathsFitAndABigOneWeighsAQuarterOfTheBudget() throws Exception {
     ByteBudget b = new ByteBudget(100);
-    for (int i = 0; i < 10; i++) b.acquire(10);
+    for (int i = 0; i < 10; i++) assertEquals(10, b.acquireNar(10));
     assertEquals(100, b.used());
     CompletableFuture<Void> big = acquireAsync(b, 500);
     awaitWaiting(b, 1, big);
-    for (int i = 0; i < 10; i++) b.release(10);
-    big.get(10, TimeUnit.SECONDS); // larger than the budget, so it runs alone once nothing else does
-    assertEquals(500, b.used());
-    CompletableFuture<Void> small = acquireAsync(b, 1);
-    awaitWaiting(b, 1, small);
-    b.release(500);
-    small.get(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 2; i++) b.release(10);
+    assertFalse(big.isDone(), "80 + 25 does not fit in 100");
+    b.release(10);
+    big.get(10, TimeUnit.SECONDS); // larger than the whole budget, yet it runs beside the others
+    assertEquals(95, b.used());
+  }
+
+  @Test
+  void bigNarsRunFourAtOnceNotOneAfterAnother() throws Exception {
+    ByteBudget b = new ByteBudget(1000);
+    for (int i = 0; i < ByteBudget.BIG_NARS_AT_ONCE; i++) assertEquals(250, b.acquireNar(900));
+    CompletableFuture<Void> fifth = acquireAsync(b, 900);
+    awaitWaiting(b, 1, fifth);
+    b.release(250);
+    fifth.get(10, TimeUnit.SECONDS);
+    assertEquals(1000, b.used());
   }
 
   @Test
   void aWaitingBigPathIsNotOvertakenBySmallOnes() throws Exception {
     ByteBudget b = new ByteBudget(100);
-    b.acquire(60);
-    CompletableFuture<Void> big = acquireAsync(b, 80);
+    for (int i = 0; i < 4; i++) b.acquireNar(20);
+    CompletableFuture<Void> big = acquireAsync(b, 80); // weighs 25: 105 > 100
     awaitWaiting(b, 1, big);
     CompletableFuture<Void> small = acquireAsync(b, 10); // would fit, but the big one came first
     awaitWaiting(b, 2, small);
-    b.release(60);
+    b.release(20);
     big.get(10, TimeUnit.SECONDS);
     small.get(10, TimeUnit.SECONDS);
-    assertEquals(90, b.used());
+    assertEquals(95, b.used());
   }
 
   @Test
   void whatFinishedPathsHoldIsChargedWithoutWaitingAndHoldsBackNewNars() throws Exception {
     ByteBudget b = new ByteBudget(100);
-    b.acquire(90);
-    b.charge(50); // the poll thread never waits, even past the limit
-    assertEquals(140, b.used());
-    b.release(90);
-    CompletableFuture<Void> next = acquireAsync(b, 60);
+    long weight = b.acquireNar(20);
+    b.charge(90); // the poll thread never waits, even past the limit
+    assertEquals(110, b.used());
+    b.release(weight);
+    CompletableFuture<Void> next = acquireAsync(b, 60); // weighs 25: 115 > 100
     awaitWaiting(b, 1, next);
-    b.release(50); // the commit
+    b.release(90); // the commit
     next.get(10, TimeUnit.SECONDS);
-    assertEquals(60, b.used());
+    assertEquals(25, b.used());
   }
 }

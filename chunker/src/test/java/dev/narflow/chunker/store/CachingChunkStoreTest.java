@@ -92,19 +92,31 @@ class CachingChunkStoreTest {
     assertEquals(2, backend.gets.get());
   }
 
-  @Test
-  void aCorruptChunkIsNotCachedAndIsReadAgainOnceRepaired() throws Exception {
+  /** A chunk put in the store, then overwritten there with a valid frame of other bytes. */
+  record Corrupted(byte[] data, B3Digest digest, Path file, byte[] good) {
+    void repair() throws IOException {
+      Files.write(file, good);
+    }
+  }
+
+  Corrupted corruptChunk() throws IOException {
     byte[] data = bytes(20_000);
     B3Digest digest = put(data);
     Path file = local.pathOf(StoreLayout.chunkKey(digest));
     byte[] good = Files.readAllBytes(file);
-    Files.write(file, Zstd.compress(bytes(20_000))); // a valid frame of other bytes
+    Files.write(file, Zstd.compress(bytes(20_000)));
+    return new Corrupted(data, digest, file, good);
+  }
+
+  @Test
+  void aCorruptChunkIsNotCachedAndIsReadAgainOnceRepaired() throws Exception {
+    Corrupted c = corruptChunk();
     CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
-    assertThrows(CorruptChunkException.class, () -> cache.getChunk(digest, data.length));
-    assertThrows(CorruptChunkException.class, () -> cache.getChunk(digest, data.length), "read again, not cached");
+    assertThrows(CorruptChunkException.class, () -> cache.getChunk(c.digest(), c.data().length));
+    assertThrows(CorruptChunkException.class, () -> cache.getChunk(c.digest(), c.data().length), "read again, not cached");
     assertEquals(2, backend.gets.get());
-    Files.write(file, good);
-    assertArrayEquals(data, cache.getChunk(digest, data.length));
+    c.repair();
+    assertArrayEquals(c.data(), cache.getChunk(c.digest(), c.data().length));
     assertEquals(0, cache.stats().hits());
   }
 
@@ -204,15 +216,11 @@ class CachingChunkStoreTest {
 
   @Test
   void aCorruptChunkReachesEveryWaiterFromTheOneRead() throws Exception {
-    byte[] data = bytes(20_000);
-    B3Digest digest = put(data);
-    Path file = local.pathOf(StoreLayout.chunkKey(digest));
-    byte[] good = Files.readAllBytes(file);
-    Files.write(file, Zstd.compress(bytes(20_000))); // a valid frame of other bytes
+    Corrupted c = corruptChunk();
     CachingChunkStore cache = CachingChunkStore.over(store, 1 << 20);
-    everyWaiterGetsTheOneReadsFailure(cache, digest, data.length, CorruptChunkException.class);
-    Files.write(file, good);
-    assertArrayEquals(data, cache.getChunk(digest, data.length), "repaired, and read again: not cached");
+    everyWaiterGetsTheOneReadsFailure(cache, c.digest(), c.data().length, CorruptChunkException.class);
+    c.repair();
+    assertArrayEquals(c.data(), cache.getChunk(c.digest(), c.data().length), "repaired, and read again: not cached");
     assertEquals(2, backend.gets.get());
   }
 

@@ -56,8 +56,14 @@ import picocli.CommandLine.Spec;
 public final class MirrorCommand implements Callable<Integer> {
   public static final String DEFAULT_UPSTREAM = UpstreamOptions.DEFAULT_UPSTREAM;
   public static final String DEFAULT_TRUSTED_KEY = SignatureOptions.DEFAULT_TRUSTED_KEY;
-  /** NARs in flight; Nix itself keeps 25 connections, and the worker also bounds bytes in flight. */
-  public static final int DEFAULT_WORKERS = 16;
+  /**
+   * NARs in flight; Nix itself keeps 25 connections, and the worker also bounds bytes in flight.
+   * Small paths spend most of their time waiting (for a GET, a commit, the router's hop), so more
+   * of them in flight keeps the cores busy: on ops/bench/mirror's 1,500 small paths, 32 took
+   * 19.4 s on average against 21.6 s for 16 (five interleaved runs each, 2026-12-06), and 64 no
+   * less than 32; peak RSS rose from 650-710 to 750-830 MiB. Big NARs are bounded by bytes anyway.
+   */
+  public static final int DEFAULT_WORKERS = 32;
   static final int MAX_WORKERS = 1024;
   /** How long Ctrl-C waits for the run to stop its workers and for the broker to close. */
   static final Duration STOP_GRACE = Duration.ofSeconds(60);

@@ -1,7 +1,10 @@
 package dev.narflow.ops.service;
 
+import dev.narflow.ops.deploy.ComposeImages;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -24,17 +27,25 @@ class ClusterContainersIT {
   private static final String ACCESS_KEY = "narflow";
   private static final String SECRET_KEY = "narflow-secret";
 
-  /** The image and version of ops/compose (one Kafka version everywhere: the root pom's). */
+  /** The images ops/compose runs (its Kafka is the root pom's version: DeploymentFilesTest). */
   @Container
-  static final KafkaContainer KAFKA = new KafkaContainer("apache/kafka:4.3.1");
+  static final KafkaContainer KAFKA = new KafkaContainer(composeImage("kafka"));
 
   @Container
-  static final GenericContainer<?> MINIO = new GenericContainer<>("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z")
+  static final GenericContainer<?> MINIO = new GenericContainer<>(composeImage("minio"))
       .withCommand("server", "/data")
       .withEnv("MINIO_ROOT_USER", ACCESS_KEY)
       .withEnv("MINIO_ROOT_PASSWORD", SECRET_KEY)
       .withExposedPorts(9000)
       .waitingFor(Wait.forHttp("/minio/health/ready").forPort(9000).withStartupTimeout(Duration.ofMinutes(2)));
+
+  private static String composeImage(String service) {
+    try {
+      return ComposeImages.of(service);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   @Test
   void aClusterOnKafkaAndMinioInContainersSurvivesKills(@TempDir Path tmp) throws Exception {

@@ -47,6 +47,14 @@ class DeploymentFilesTest {
     assertEquals(List.of(), problems);
   }
 
+  /** What ClusterContainersIT (testcontainers profile) starts: the very images compose runs. */
+  @Test
+  void theContainerTestsTakeTheirImagesFromCompose() throws IOException {
+    assertEquals("apache/kafka:" + kafkaVersion(), ComposeImages.of("kafka"));
+    assertTrue(ComposeImages.of("minio").startsWith("quay.io/minio/minio:RELEASE."), ComposeImages.of("minio"));
+    assertThrows(IllegalStateException.class, () -> ComposeImages.of("no-such-service"));
+  }
+
   @Test
   void kubernetesFilesAreValid() throws IOException {
     List<String> problems = new ArrayList<>();

@@ -3,12 +3,12 @@ package dev.narflow.ops.serve;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
+import com.github.luben.zstd.ZstdInputStream;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.narflow.chunker.testing.SyntheticNar;
 import dev.narflow.ops.mirror.MirrorCommandTest;
 import dev.narflow.ops.mirror.MirrorPipeline;
-import dev.narflow.topics.nar.NarWriter;
 import dev.narflow.topics.nix.HashAlgorithm;
 import dev.narflow.topics.nix.NarInfo;
 import dev.narflow.topics.nix.NixHash;
@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
@@ -108,12 +109,11 @@ class ServeLargeNarMemoryIT {
     }
   }
 
-  /** A NAR of one regular file of {@link #FILE_SIZE} seeded random bytes; its size. */
+  /** A NAR of one regular file of {@link #FILE_SIZE} seeded random bytes, made as it is read; its size. */
   private static long writeNar(long seed, OutputStream out) throws IOException {
-    NarWriter nar = new NarWriter(out);
-    nar.file(ByteString.EMPTY, false, FILE_SIZE, new RandomBytes(seed, FILE_SIZE));
-    nar.flush();
-    return nar.offset();
+    try (SyntheticNar nar = SyntheticNar.singleFile(FILE_SIZE, seed)) {
+      return nar.transferTo(out);
+    }
   }
 
   /** The synthetic cache: nix-cache-info, the narinfo, and the NAR, made again for every request. */
@@ -144,7 +144,7 @@ class ServeLargeNarMemoryIT {
       assertEquals(200, r.statusCode(), url);
       CRC32C crc = new CRC32C();
       long size = 0;
-      try (InputStream body = zstd ? new com.github.luben.zstd.ZstdInputStream(r.body()) : r.body()) {
+      try (InputStream body = zstd ? new ZstdInputStream(r.body()) : r.body()) {
         byte[] buffer = new byte[1 << 16];
         for (int n; (n = body.read(buffer)) > 0; ) {
           crc.update(buffer, 0, n);
@@ -153,56 +153,7 @@ class ServeLargeNarMemoryIT {
       }
       return new long[] {size, crc.getValue()};
     } catch (Exception e) {
-      throw new java.util.concurrent.CompletionException(e);
-    }
-  }
-
-  /**
-   * {@code size} bytes from a seeded generator: the same for every reader however it reads (each
-   * byte a function of its offset), incompressible, never stored.
-   */
-  private static final class RandomBytes extends InputStream {
-    private final long seed;
-    private final long size;
-    private long position;
-
-    RandomBytes(long seed, long size) {
-      this.seed = seed;
-      this.size = size;
-    }
-
-    /** SplitMix64's finalizer over the 8-byte block's index. */
-    private long block(long index) {
-      long z = seed + index * 0x9E3779B97F4A7C15L;
-      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-      return z ^ (z >>> 31);
-    }
-
-    @Override
-    public int read() {
-      if (position >= size) return -1;
-      int b = (int) (block(position >>> 3) >>> (8 * (position & 7))) & 0xff;
-      position++;
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (position >= size) return -1;
-      int n = (int) Math.min(len, size - position);
-      int i = 0;
-      while (i < n && (position & 7) != 0) {
-        b[off + i++] = (byte) read();
-      }
-      for (; i + 8 <= n; i += 8, position += 8) {
-        long v = block(position >>> 3);
-        for (int k = 0; k < 8; k++) b[off + i + k] = (byte) (v >>> (8 * k));
-      }
-      while (i < n) {
-        b[off + i++] = (byte) read();
-      }
-      return n;
+      throw new CompletionException(e);
     }
   }
 }

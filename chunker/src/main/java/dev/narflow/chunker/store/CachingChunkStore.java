@@ -125,8 +125,8 @@ public final class CachingChunkStore implements ChunkStore {
   /**
    * The bytes another read got, or null if it failed in a way that reading again may mend.
    *
-   * @throws ChunkNotFoundException the failure of that read, shared: the chunk is not in the store
-   * @throws CorruptChunkException the failure of that read, shared: the store holds something else
+   * @throws ChunkNotFoundException the failure of that read: the chunk is not in the store
+   * @throws CorruptChunkException the failure of that read: the store holds something else
    */
   private static byte[] awaitOrNull(CompletableFuture<byte[]> read) throws IOException {
     try {
@@ -135,8 +135,9 @@ public final class CachingChunkStore implements ChunkStore {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting for a chunk being read");
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof ChunkNotFoundException missing) throw missing;
-      if (e.getCause() instanceof CorruptChunkException corrupt) throw corrupt;
+      // Each waiter gets an object of its own (callers may add suppressed exceptions to it).
+      if (e.getCause() instanceof ChunkNotFoundException missing) throw missing.forAnotherReader();
+      if (e.getCause() instanceof CorruptChunkException corrupt) throw corrupt.forAnotherReader();
       return null;
     }
   }

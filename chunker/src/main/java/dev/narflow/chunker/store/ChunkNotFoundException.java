@@ -12,6 +12,16 @@ public final class ChunkNotFoundException extends IOException {
     this.digest = digest;
   }
 
+  private ChunkNotFoundException(ChunkNotFoundException shared) {
+    super(shared.getMessage(), shared);
+    this.digest = shared.digest;
+  }
+
+  /** The same failure for another caller that waited on the read that found it: its own object, this as cause. */
+  public ChunkNotFoundException forAnotherReader() {
+    return new ChunkNotFoundException(this);
+  }
+
   public B3Digest digest() {
     return digest;
   }

@@ -24,6 +24,17 @@ public final class CorruptChunkException extends IOException {
     this.key = key;
   }
 
+  private CorruptChunkException(CorruptChunkException shared) {
+    super(shared.getMessage(), shared);
+    this.digest = shared.digest;
+    this.key = shared.key;
+  }
+
+  /** The same failure for another caller that waited on the read that found it: its own object, this as cause. */
+  public CorruptChunkException forAnotherReader() {
+    return new CorruptChunkException(this);
+  }
+
   public B3Digest digest() {
     return digest;
   }

@@ -12,8 +12,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -235,10 +238,13 @@ class CachingChunkStoreTest {
       for (int i = 0; i < readers; i++) reads.add(pool.submit(() -> cache.getChunk(digest, size)));
       awaitParked(readers);
       backend.gate.countDown();
+      Set<Throwable> failures = Collections.newSetFromMap(new IdentityHashMap<>());
       for (Future<byte[]> f : reads) {
         Exception e = assertThrows(Exception.class, f::get);
         assertTrue(failure.isInstance(e.getCause()), e.toString());
+        failures.add(e.getCause());
       }
+      assertEquals(readers, failures.size(), "each reader its own exception object");
       assertEquals(1, backend.gets.get(), "one store read: asking again at once would only repeat its answer");
       assertEquals(0, cache.stats().hits());
     } finally {

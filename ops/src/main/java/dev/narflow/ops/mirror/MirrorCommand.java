@@ -61,7 +61,7 @@ public final class MirrorCommand implements Callable<Integer> {
    * Small paths spend most of their time waiting (for a GET, a commit, the router's hop), so more
    * of them in flight keeps the cores busy: on ops/bench/mirror's 1,500 small paths, 32 took
    * 19.4 s on average against 21.6 s for 16 (five interleaved runs each, 2026-12-06), and 64 no
-   * less than 32; peak RSS rose from 650-710 to 750-830 MiB. Big NARs are bounded by bytes anyway.
+   * less than 32; peak RSS was 750-830 MiB (650-800 with 16). Big NARs are bounded by bytes anyway.
    */
   public static final int DEFAULT_WORKERS = 32;
   static final int MAX_WORKERS = 1024;

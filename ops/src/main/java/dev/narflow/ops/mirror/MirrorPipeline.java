@@ -112,8 +112,8 @@ public final class MirrorPipeline implements MirrorRun {
       }
       indexer.start();
       // The worker joins its group while the indexer joins its own: each takes a second or more,
-      // and the worker needs nothing from the indexer to start (its work topic is empty until the
-      // router runs).
+      // and the worker needs nothing from the indexer (what it finds in its work topic, such as
+      // requests a killed run left, it can take on at once).
       worker.start();
       if (!indexer.awaitRunning(START_TIMEOUT)) {
         throw new IllegalStateException("the indexer did not start within " + START_TIMEOUT.toSeconds() + " s");

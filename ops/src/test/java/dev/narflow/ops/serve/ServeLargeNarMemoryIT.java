@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
@@ -101,11 +102,16 @@ class ServeLargeNarMemoryIT {
         downloads.add(CompletableFuture.supplyAsync(() -> download(http, url, zstd)));
       }
       for (CompletableFuture<long[]> d : downloads) {
-        long[] sizeAndCrc = d.get(20, TimeUnit.MINUTES);
+        long[] sizeAndCrc;
+        try {
+          sizeAndCrc = d.get(20, TimeUnit.MINUTES);
+        } catch (ExecutionException e) {
+          throw new AssertionError("a download failed (" + e.getCause() + "); " + serve.state(), e);
+        }
         assertEquals(narSize, sizeAndCrc[0], "a download was cut short");
         assertEquals(expectedCrc, sizeAndCrc[1], "a download's bytes differ from the NAR's");
       }
-      assertTrue(serve.alive(), "serve ran out of memory (" + serve.exit() + ")");
+      assertTrue(serve.alive(), "serve ran out of memory: " + serve.state());
     }
   }
 

@@ -10,6 +10,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,8 +19,12 @@ import java.util.concurrent.TimeUnit;
  * OutOfMemoryError, started from the test classpath: the memory tests' server.
  */
 final class SmallHeapServe implements AutoCloseable {
+  private static final int TAIL_LINES = 40;
+
   private final Process process;
   private final String url;
+  /** The last lines serve wrote to stderr after it started: what a failing test reports. */
+  private final Deque<String> tail = new ArrayDeque<>();
 
   private SmallHeapServe(Process process, String url) {
     this.process = process;
@@ -53,7 +59,7 @@ final class SmallHeapServe implements AutoCloseable {
     }
     Thread drain = new Thread(() -> {
       try {
-        err.transferTo(java.io.Writer.nullWriter());
+        for (String l; (l = err.readLine()) != null; ) serve.keep(l);
       } catch (IOException ignored) {
         // the child ended
       }
@@ -74,6 +80,20 @@ final class SmallHeapServe implements AutoCloseable {
 
   String exit() {
     return process.isAlive() ? "running" : "exit " + process.exitValue();
+  }
+
+  private void keep(String line) {
+    synchronized (tail) {
+      tail.addLast(line);
+      if (tail.size() > TAIL_LINES) tail.removeFirst();
+    }
+  }
+
+  /** Whether it runs, and its last lines on stderr: for the message of a failed assertion. */
+  String state() {
+    synchronized (tail) {
+      return "serve " + exit() + (tail.isEmpty() ? ", nothing on stderr" : ", its stderr ends:\n" + String.join("\n", tail));
+    }
   }
 
   @Override

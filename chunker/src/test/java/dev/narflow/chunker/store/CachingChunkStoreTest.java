@@ -17,7 +17,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -160,10 +162,8 @@ class CachingChunkStoreTest {
     int readers = 8;
     ExecutorService pool = readers(readers);
     try {
-      List<Future<byte[]>> reads = new ArrayList<>();
-      for (int i = 0; i < readers; i++) reads.add(pool.submit(() -> cache.getChunk(digest, data.length)));
       // Every reader is parked: one in the store read held at the gate, the rest on that read.
-      awaitParked(readers);
+      List<Future<byte[]>> reads = readTogether(pool, readers, () -> cache.getChunk(digest, data.length));
       assertEquals(1, backend.gets.get(), "one store read for " + readers + " readers");
       backend.gate.countDown();
       for (Future<byte[]> r : reads) assertArrayEquals(data, r.get());
@@ -185,15 +185,13 @@ class CachingChunkStoreTest {
     int readers = 3;
     ExecutorService pool = readers(readers);
     try {
-      List<Future<byte[]>> reads = new ArrayList<>();
-      for (int i = 0; i < readers; i++) reads.add(pool.submit(() -> cache.getChunk(digest, data.length)));
-      awaitParked(readers);
+      List<Future<byte[]>> reads = readTogether(pool, readers, () -> cache.getChunk(digest, data.length));
       backend.gate.countDown();
       int failed = 0;
       for (Future<byte[]> r : reads) {
         try {
           assertArrayEquals(data, r.get());
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           assertTrue(e.getCause() instanceof IOException, e.toString());
           failed++;
         }
@@ -234,9 +232,7 @@ class CachingChunkStoreTest {
     int readers = 3;
     ExecutorService pool = readers(readers);
     try {
-      List<Future<byte[]>> reads = new ArrayList<>();
-      for (int i = 0; i < readers; i++) reads.add(pool.submit(() -> cache.getChunk(digest, size)));
-      awaitParked(readers);
+      List<Future<byte[]>> reads = readTogether(pool, readers, () -> cache.getChunk(digest, size));
       backend.gate.countDown();
       Set<Throwable> failures = Collections.newSetFromMap(new IdentityHashMap<>());
       for (Future<byte[]> f : reads) {
@@ -251,6 +247,15 @@ class CachingChunkStoreTest {
       backend.gate.countDown();
       pool.shutdownNow();
     }
+  }
+
+  /** {@code n} calls of {@code read} on {@code pool}, returned once all are parked in the cache. */
+  private static List<Future<byte[]>> readTogether(ExecutorService pool, int n, Callable<byte[]> read)
+      throws InterruptedException {
+    List<Future<byte[]>> reads = new ArrayList<>();
+    for (int i = 0; i < n; i++) reads.add(pool.submit(read));
+    awaitParked(n);
+    return reads;
   }
 
   private static ExecutorService readers(int n) {
